@@ -1,0 +1,158 @@
+/**
+ * One client connection: frames in, requests decoded and handled, responses out in request
+ * order. Requests are handled as they arrive (pipelining), but at most `inflightRequestsMax`
+ * may wait for their responses; past that the socket stops reading until responses drain.
+ * A malformed frame closes this connection only.
+ */
+import type { Socket } from 'node:net';
+import { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+import { apiVersionsKey, readRequestHeaderStart, responseHeaderIsFlexible, skipTaggedFields, writeResponseHeader, type RequestHeader } from '../protocol/headers.js';
+import { FrameDecoder, FrameError } from './frame-decoder.js';
+import type { BrokerContext, ConnectionInfo, Handler, HandlerResult, RequestContext } from './context.js';
+import { unsupportedApiVersionsResponse } from './handlers/18-api-versions.js';
+
+interface Slot {
+  done: boolean;
+  chunks: Buffer[] | null;
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private pausedForInflight = false;
+  private pausedForDrain = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: BrokerContext,
+    private readonly handlers: ReadonlyMap<number, Handler>,
+    readonly info: ConnectionInfo,
+    private readonly onClose: (connection: Connection) => void,
+  ) {
+    this.decoder = new FrameDecoder(broker.settings.frameBytesMax);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.pausedForDrain = false;
+      this.updateReading();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('end', () => {
+      if (this.decoder.midFrame) this.broker.log(`connection from ${info.remoteAddress} ended mid-frame`);
+      this.close();
+    });
+  }
+
+  /** Closes the socket; responses not yet written are dropped. */
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.broker.log(`closing connection from ${this.info.remoteAddress}: ${reason}`);
+    this.slots.length = 0;
+    this.socket.destroy();
+    this.onClose(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.decoder.push(chunk, (frame) => this.onFrame(frame));
+    } catch (error) {
+      if (error instanceof FrameError) this.close(error.message);
+      else this.close(`internal error: ${(error as Error).stack ?? error}`);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.closed) return;
+    const reader = new Reader(frame);
+    const header = readRequestHeaderStart(reader);
+    if (reader.failed) return this.close(`malformed request header: ${reader.failure}`);
+    const api = this.broker.registry.get(header.apiKey);
+    const handler = this.handlers.get(header.apiKey);
+    if (!api || !handler) return this.close(`unknown or unimplemented api key ${header.apiKey}`);
+    if (header.apiVersion < api.minVersion || header.apiVersion > api.maxVersion) {
+      if (header.apiKey === apiVersionsKey) {
+        // Answer in the v0 layout so that any client can read our range and retry.
+        return this.enqueue(header, false, unsupportedApiVersionsResponse(this.broker), 0);
+      }
+      return this.close(`unsupported version ${header.apiVersion} of ${api.name} (supported ${api.minVersion}-${api.maxVersion})`);
+    }
+    const flexible = api.isFlexible(header.apiVersion);
+    if (flexible) skipTaggedFields(reader);
+    const codec = api.request(header.apiVersion);
+    const request = codec.decode(reader);
+    if (!reader.complete()) {
+      return this.close(`malformed ${api.name} v${header.apiVersion} request: ${reader.failure}`);
+    }
+    const context: RequestContext = { broker: this.broker, connection: this.info, header, apiVersion: header.apiVersion };
+    let result: HandlerResult | Promise<HandlerResult>;
+    try {
+      result = handler.handle(context, request);
+    } catch (error) {
+      return this.close(`${api.name} handler failed: ${(error as Error).stack ?? error}`);
+    }
+    this.enqueue(header, responseHeaderIsFlexible(header.apiKey, flexible), result, header.apiVersion);
+  }
+
+  private enqueue(header: RequestHeader, headerFlexible: boolean, result: HandlerResult | Promise<HandlerResult>, responseVersion: number): void {
+    const slot: Slot = { done: false, chunks: null };
+    this.slots.push(slot);
+    this.updateReading();
+    const finish = (body: HandlerResult) => {
+      if (this.closed) return;
+      if (body !== null) {
+        try {
+          slot.chunks = this.encode(header, headerFlexible, body, responseVersion);
+        } catch (error) {
+          return this.close(`cannot encode response to api ${header.apiKey} v${responseVersion}: ${(error as Error).stack ?? error}`);
+        }
+      }
+      slot.done = true;
+      this.flush();
+    };
+    if (result instanceof Promise) {
+      result.then(finish, (error: unknown) => this.close(`handler for api ${header.apiKey} failed: ${(error as Error)?.stack ?? error}`));
+    } else {
+      finish(result);
+    }
+  }
+
+  private encode(header: RequestHeader, headerFlexible: boolean, body: NonNullable<HandlerResult>, version: number): Buffer[] {
+    const api = this.broker.registry.get(header.apiKey)!;
+    const writer = new Writer(512);
+    const sizeAt = writer.reserveInt32();
+    writeResponseHeader(writer, header.correlationId, headerFlexible);
+    api.response(version).encode(writer, body);
+    writer.fillInt32(sizeAt, writer.length - 4);
+    return writer.finish();
+  }
+
+  /** Writes every finished response at the head of the queue, in order, in one corked burst. */
+  private flush(): void {
+    let wrote = false;
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const slot = this.slots.shift()!;
+      if (slot.chunks === null) continue;
+      if (!wrote) {
+        this.socket.cork();
+        wrote = true;
+      }
+      for (const chunk of slot.chunks) {
+        if (!this.socket.write(chunk)) this.pausedForDrain = true;
+      }
+    }
+    if (wrote) process.nextTick(() => this.socket.uncork());
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    const full = this.slots.length >= this.broker.settings.inflightRequestsMax;
+    this.pausedForInflight = full;
+    if (this.pausedForInflight || this.pausedForDrain) this.socket.pause();
+    else this.socket.resume();
+  }
+}
