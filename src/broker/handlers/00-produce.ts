@@ -101,11 +101,11 @@ export const produceHandler: Handler = {
         const problem = topicNameProblem(data.name);
         if (problem === null && context.broker.settings.autoCreateTopics) {
           const created = await autoCreateTopic(context, data.name);
-          topic = created.topic;
-          if (!topic) {
+          if (created.error !== undefined) {
             for (const p of data.partitionData) partitionResponses.push(partitionError(p.index, created.error));
             continue;
           }
+          topic = created.topic;
         } else {
           const error = problem === null ? 'UNKNOWN_TOPIC_OR_PARTITION' : 'INVALID_TOPIC_EXCEPTION';
           for (const p of data.partitionData) partitionResponses.push(partitionError(p.index, error));
