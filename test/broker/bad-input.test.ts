@@ -130,7 +130,8 @@ test('random bytes close the connection and nothing else', async () => {
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
   for (let round = 0; round < 20; round++) {
     const client = await RawClient.connect({ port: plainPort, timeoutMs: 2000 });
-    const bytes = Buffer.alloc(200, 0).map(() => random());
+    const bytes = Buffer.alloc(200);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = random();
     // A plausible small length, then garbage, so the body decoder sees it.
     bytes.writeInt32BE(196, 0);
     client.write(bytes);
