@@ -724,7 +724,7 @@ A \`records\` field holds record batches back to back with no count in front: a 
 batches until the bytes run out. Inkwell accepts and serves only RecordBatch v2 (magic 2). In a
 Fetch response the last batch of a partition may be cut short by the size limits; a client must
 skip a trailing batch that is incomplete (fewer than 61 bytes left, or fewer than 12 +
-batchLength). A batch also may start before the fetch offset asked for; the client skips the
+batchLength). A batch may also start before the fetch offset asked for; the client skips the
 records below it.
 
 ### RecordBatch v2
