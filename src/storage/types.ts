@@ -8,16 +8,12 @@
  * count, so they stay far below 2^53.
  */
 
-/** What the broker learned about a batch when it validated it (see protocol/record-batch.ts). */
-export interface BatchInfo {
-  /** Bytes of the batch, including its 12-byte offset+length prefix. */
-  readonly bytes: number;
-  /** lastOffsetDelta + 1. */
-  readonly recordCount: number;
-  /** The batch's maxTimestamp field (ms), or the append time when the topic uses LogAppendTime. */
-  readonly maxTimestamp: number;
-  readonly firstTimestamp: number;
-}
+/**
+ * What the broker learned about a batch when it validated it. Defined beside the batch codec in
+ * protocol/record-batch.ts (protocol code imports nothing from storage) and re-exported here.
+ */
+export type { BatchInfo } from '../protocol/record-batch.js';
+import type { BatchInfo } from '../protocol/record-batch.js';
 
 export interface AppendResult {
   /** The offset given to the first record of the batch. */

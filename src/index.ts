@@ -1,0 +1,3 @@
+/** Inkwell's public API. */
+export { startBroker, type Broker, type StartBrokerOptions } from './broker/broker.js';
+export type { BoundListener, ClientAuth, SecurityProtocol } from './broker/server.js';

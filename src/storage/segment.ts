@@ -1,0 +1,160 @@
+/**
+ * One segment of a partition log: a `.log` file of batches byte for byte, named by its base
+ * offset, with its offset and time indexes. Its state is kept in two layers: what has been
+ * appended (sizeBytes, endOffset, the in-memory indexes, used to place batches at append time)
+ * and what is on the file (writtenBytes, writtenEndOffset, the persisted index entries), which
+ * the write queue advances. Readers of the file never look past writtenBytes.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { logSuffix, offsetIndexSuffix, segmentPath, timeIndexSuffix } from './file-names.js';
+import { writeAll } from './file-io.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+import { offsetIndexEntryBytes, relativeOffsetMax, timeIndexEntryBytes } from './limits.js';
+
+interface SegmentFiles {
+  readonly log: FileHandle;
+  readonly offsetIndex: FileHandle;
+  readonly timeIndex: FileHandle;
+}
+
+export class Segment {
+  readonly logPath: string;
+  readonly offsetIndexPath: string;
+  readonly timeIndexPath: string;
+  /** The offset after the last batch appended. */
+  endOffset: number;
+  /** Bytes appended (on the file or queued for it). */
+  sizeBytes = 0;
+  /** Bytes on the file. */
+  writtenBytes = 0;
+  /** The offset after the last batch on the file. */
+  writtenEndOffset: number;
+  /** Bytes appended since the last offset index entry. */
+  bytesSinceIndexEntry = 0;
+  /** The largest batch maxTimestamp, and the base offset of the first batch that had it. */
+  maxTimestamp = Number.NEGATIVE_INFINITY;
+  maxTimestampOffset: number;
+  offsetIndex = new OffsetIndex();
+  timeIndex = new TimeIndex();
+  /** Open while this is the segment being appended to. */
+  private files: SegmentFiles | null = null;
+
+  constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+  ) {
+    this.logPath = segmentPath(dir, baseOffset, logSuffix);
+    this.offsetIndexPath = segmentPath(dir, baseOffset, offsetIndexSuffix);
+    this.timeIndexPath = segmentPath(dir, baseOffset, timeIndexSuffix);
+    this.endOffset = baseOffset;
+    this.writtenEndOffset = baseOffset;
+    this.maxTimestampOffset = baseOffset;
+  }
+
+  get hasTimestamp(): boolean {
+    return this.maxTimestamp !== Number.NEGATIVE_INFINITY;
+  }
+
+  /** Whether a batch of `bytes` ending at `lastOffset` must start a new segment instead. */
+  isFullFor(bytes: number, lastOffset: number, segmentBytes: number): boolean {
+    if (this.sizeBytes === 0) return false;
+    return this.sizeBytes + bytes > segmentBytes || this.offsetIndex.full || lastOffset - this.baseOffset > relativeOffsetMax;
+  }
+
+  /**
+   * Places a batch at the end of the segment (when appended, or when found on the file at open)
+   * and returns its position. Adds an offset index entry (and a time index entry when the largest
+   * timestamp grew) once indexIntervalBytes have gone by since the last one; a batch the offset
+   * index already names (met again while loading) is not indexed twice.
+   */
+  place(baseOffset: number, lastOffset: number, bytes: number, maxTimestamp: number, indexIntervalBytes: number): number {
+    const position = this.sizeBytes;
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.maxTimestampOffset = baseOffset;
+    }
+    const indexedAlready = this.offsetIndex.lastPosition === position;
+    if (indexedAlready || (position > 0 && this.bytesSinceIndexEntry >= indexIntervalBytes)) {
+      if (!indexedAlready) this.offsetIndex.append(baseOffset - this.baseOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.maxTimestampOffset - this.baseOffset);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += bytes;
+    this.sizeBytes += bytes;
+    this.endOffset = lastOffset + 1;
+    return position;
+  }
+
+  /** Adds the time index entry for the largest timestamp, so that the last entry holds it. */
+  addFinalTimeEntry(): void {
+    if (this.hasTimestamp) this.timeIndex.maybeAppend(this.maxTimestamp, this.maxTimestampOffset - this.baseOffset);
+  }
+
+  /** Opens the three files for appending; `create` makes them and fails if they exist. */
+  async openFiles(create: boolean): Promise<void> {
+    if (this.files) return;
+    const flags = create ? 'wx+' : 'r+';
+    const opened: FileHandle[] = [];
+    try {
+      for (const path of [this.logPath, this.offsetIndexPath, this.timeIndexPath]) opened.push(await open(path, flags));
+    } catch (error) {
+      await Promise.all(opened.map((handle) => handle.close()));
+      throw error;
+    }
+    this.files = { log: opened[0]!, offsetIndex: opened[1]!, timeIndex: opened[2]! };
+  }
+
+  /** Writes batches at `position` (which must be writtenBytes) and the index entries they complete. */
+  async write(batches: Buffer[], position: number, bytes: number, endOffset: number): Promise<void> {
+    const files = this.requireFiles();
+    if (position !== this.writtenBytes) throw new Error(`segment ${this.baseOffset}: write at ${position} but ${this.writtenBytes} bytes are on the file`);
+    await writeAll(files.log, batches, position);
+    this.writtenBytes = position + bytes;
+    this.writtenEndOffset = endOffset;
+    await this.persistIndexes();
+  }
+
+  /** Writes the index entries whose batches are on the file and not yet in the index files. */
+  async persistIndexes(): Promise<void> {
+    const files = this.requireFiles();
+    const offsets = this.offsetIndex;
+    let to = offsets.persisted;
+    while (to < offsets.count && offsets.positionAt(to) < this.writtenBytes) to++;
+    if (to > offsets.persisted) {
+      await writeAll(files.offsetIndex, [offsets.encode(offsets.persisted, to)], offsets.persisted * offsetIndexEntryBytes);
+      offsets.persisted = to;
+    }
+    const times = this.timeIndex;
+    const writtenRelativeEnd = this.writtenEndOffset - this.baseOffset;
+    to = times.persisted;
+    while (to < times.count && times.relativeOffsetAt(to) < writtenRelativeEnd) to++;
+    if (to > times.persisted) {
+      await writeAll(files.timeIndex, [times.encode(times.persisted, to)], times.persisted * timeIndexEntryBytes);
+      times.persisted = to;
+    }
+  }
+
+  /** Adds the final time index entry, writes the remaining index entries and closes the files. */
+  async seal(): Promise<void> {
+    if (!this.files) return;
+    this.addFinalTimeEntry();
+    try {
+      await this.persistIndexes();
+    } finally {
+      await this.closeFiles();
+    }
+  }
+
+  async closeFiles(): Promise<void> {
+    const files = this.files;
+    if (!files) return;
+    this.files = null;
+    await Promise.all([files.log.close(), files.offsetIndex.close(), files.timeIndex.close()]);
+  }
+
+  private requireFiles(): SegmentFiles {
+    if (!this.files) throw new Error(`segment ${this.baseOffset} of ${this.dir} is not open for writing`);
+    return this.files;
+  }
+}
