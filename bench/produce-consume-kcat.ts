@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const topic = 'bench';
   try {
     const produce = await runTimed('kcat', ['-b', `127.0.0.1:${port}`, ...tls, '-P', '-t', topic, '-X', 'linger.ms=5', '-X', 'batch.size=1000000'], inputFile);
-    const consume = await runTimed('kcat', ['-b', `127.0.0.1:${port}`, ...tls, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%v\n']);
+    const consume = await runTimed('kcat', ['-b', `127.0.0.1:${port}`, ...tls, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
     if (consume.lines !== records) throw new Error(`read back ${consume.lines} records, produced ${records}`);
     const megabytes = (records * recordBytes) / 1e6;
     const row = (name: string, seconds: number) =>

@@ -26,7 +26,7 @@ before(async () => {
     listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0',
     storage: 'memory',
     tls: material,
-    config: { 'socket.request.max.bytes': frameBytesMax, 'num.partitions': 2 },
+    config: { 'socket.request.max.bytes': frameBytesMax, 'message.max.bytes': 512 * 1024, 'num.partitions': 2 },
     log: () => {},
   });
   plainPort = broker.listeners.find((l) => l.securityProtocol === 'PLAINTEXT')!.port;

@@ -49,7 +49,7 @@ interface Consumed {
 }
 
 async function consumeAll(topic: string): Promise<Consumed[]> {
-  const result = await run('kcat', kcatArgs('-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\t%o\t%k\t%v\t%h\n'), { timeoutMs: 120_000 });
+  const result = await run('kcat', kcatArgs('-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\t%o\t%k\t%s\t%h\n'), { timeoutMs: 120_000 });
   assert.equal(result.code, 0, result.stderr);
   return result.stdout
     .split('\n')
