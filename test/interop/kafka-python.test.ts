@@ -74,7 +74,7 @@ test('KafkaAdminClient: create, list, describe, describe configs and delete topi
     { topic: 'kp-admin', error_code: 0 },
     { topic: 'kp-doomed', error_code: 0 },
   ]);
-  assert.deepEqual(report.created_again, [{ topic: 'kp-admin', error_code: 36 }], 'TOPIC_ALREADY_EXISTS');
+  assert.deepEqual(report.created_again, { error: 'TopicAlreadyExistsError', errno: 36 }, 'creating it again: TOPIC_ALREADY_EXISTS');
   assert.ok(report.listed.includes('kp-admin') && report.listed.includes('kp-doomed'), `listed: ${report.listed}`);
 
   const [node] = report.node_ids as number[];

@@ -18,6 +18,7 @@ import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import KafkaError
 
 
 def connection_config(args):
@@ -59,8 +60,11 @@ def admin(args):
         ], timeout_ms=10000)
         report['create_version'] = created.API_VERSION
         report['created'] = [{'topic': e[0], 'error_code': e[1]} for e in created.topic_errors]
-        again = client.create_topics([NewTopic(args.topic, args.partitions, 1)], timeout_ms=10000)
-        report['created_again'] = [{'topic': e[0], 'error_code': e[1]} for e in again.topic_errors]
+        try:
+            client.create_topics([NewTopic(args.topic, args.partitions, 1)], timeout_ms=10000)
+            report['created_again'] = None
+        except KafkaError as e:  # kafka-python raises the first topic error of the response
+            report['created_again'] = {'error': type(e).__name__, 'errno': e.errno}
         report['listed'] = sorted(client.list_topics())
         described = client.describe_topics([args.topic, args.doomed])
         report['described'] = plain(described)
