@@ -39,11 +39,15 @@ export class BatchRing {
   }
 
   push(entry: RingEntry): void {
-    if (this.deque.size === this.deque.capacity) {
-      this.deque = FixedDeque.from(this.deque, Array, this.deque.capacity * 2);
-    }
+    if (this.deque.size === this.deque.capacity) this.grow();
     this.deque.push(entry);
     this.heldBytes += entry.bytes.length;
+  }
+
+  private grow(): void {
+    const grown = new FixedDeque<RingEntry>(Array, this.deque.capacity * 2);
+    for (let i = 0; i < this.deque.size; i++) grown.push(this.deque.get(i)!);
+    this.deque = grown;
   }
 
   shift(): RingEntry | undefined {

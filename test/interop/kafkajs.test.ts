@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel, type Admin, type Producer, type logCreator } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Producer, type logCreator } from 'kafkajs';
 import { startBroker, type Broker } from '../../src/index.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import { RawClient, withTimeout } from '../helpers/raw-client.js';
@@ -42,7 +42,7 @@ before(async () => {
     logCreator: capture,
   });
   admin = kafka.admin();
-  producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false });
+  producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await withTimeout(admin.connect(), limit, 'admin.connect');
   await withTimeout(producer.connect(), limit, 'producer.connect');
 });
