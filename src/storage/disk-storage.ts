@@ -47,7 +47,7 @@ export class DiskStorage implements Storage {
     await Promise.all(folders.map((folder) => rm(join(this.dataDir, folder), { recursive: true, force: true })));
   }
 
-  openPartition(topic: string, partition: number, options: PartitionOptions): Promise<PartitionLog> {
+  async openPartition(topic: string, partition: number, options: PartitionOptions): Promise<PartitionLog> {
     this.checkOpen();
     checkPartitionOptions(options);
     const dir = join(this.dataDir, partitionDirName(topic, partition));

@@ -117,7 +117,7 @@ class MemoryStorage implements Storage {
     this.topics.delete(name);
   }
 
-  openPartition(topic: string, partition: number, options: PartitionOptions): Promise<PartitionLog> {
+  async openPartition(topic: string, partition: number, options: PartitionOptions): Promise<PartitionLog> {
     const bytesMax = ringBytesMaxOf(options);
     return this.logs.get(topic, partition, async () => new MemoryPartitionLog(topic, partition, bytesMax, (log) => this.logs.forget(topic, partition, log)));
   }

@@ -17,6 +17,13 @@ const fileParser = new Parser().array('entries', { type: entryParser, readUntil:
 
 if (entryParser.sizeOf() !== timeIndexEntryBytes) throw new Error('time index entry layout disagrees with timeIndexEntryBytes');
 
+/** Largest double below 2^63: an int64 timestamp near the top reads back as 2^63, which int64 cannot hold. */
+const timestampMax = 2 ** 63 - 1024;
+
+function int64Of(timestamp: number): bigint {
+  return BigInt(Math.max(-(2 ** 63), Math.min(timestamp, timestampMax)));
+}
+
 export class TimeIndex {
   private timestamps = new Float64Array(16);
   private offsets = new Uint32Array(16);
@@ -83,7 +90,7 @@ export class TimeIndex {
   encode(from: number, to: number): Buffer {
     const out = Buffer.allocUnsafe((to - from) * timeIndexEntryBytes);
     for (let i = from; i < to; i++) {
-      out.writeBigInt64BE(BigInt(this.timestamps[i]!), (i - from) * timeIndexEntryBytes);
+      out.writeBigInt64BE(int64Of(this.timestamps[i]!), (i - from) * timeIndexEntryBytes);
       out.writeUInt32BE(this.offsets[i]!, (i - from) * timeIndexEntryBytes + 8);
     }
     return out;

@@ -111,16 +111,17 @@ const partitions = 3;
 /** What the producer runs reported: per record, its tag, key and (partition, offset). */
 const produced: { acks: string; key: string; partition: number; offset: number }[] = [];
 
-test('KafkaProducer with acks 1, all and 0: send, flush, record metadata', async (t) => {
+test('KafkaProducer with acks 1, all (plain and gzip) and 0: send, flush, record metadata', async (t) => {
   if (!(await requireTool(t, systemPython, ['-c', 'import kafka'], 'kafka-python (python3-kafka)'))) return;
   await createTopic(topic, partitions);
   const next = new Array<number>(partitions).fill(0);
-  for (const [acks, tag, count] of [
-    ['1', 'one', 60],
-    ['all', 'all', 60],
-    ['0', 'zero', 40],
+  for (const [acks, tag, count, compression] of [
+    ['1', 'one', 60, 'none'],
+    ['all', 'all', 60, 'none'],
+    ['all', 'gzip', 50, 'gzip'],
+    ['0', 'zero', 40, 'none'],
   ] as const) {
-    const report = (await kafkaPython(t, 'produce', '--topic', topic, '--acks', acks, '--tag', tag, '--count', String(count)))!;
+    const report = (await kafkaPython(t, 'produce', '--topic', topic, '--acks', acks, '--tag', tag, '--count', String(count), '--compression', compression))!;
     const results = report.results as { key: string; partition: number; offset: number }[];
     assert.equal(results.length, count);
     results.forEach((r, i) => assert.equal(r.key, `${tag}-k${i}`));
@@ -141,7 +142,7 @@ test('KafkaProducer with acks 1, all and 0: send, flush, record metadata', async
 
 test('KafkaConsumer without a group: assign, seek_to_beginning, read back everything; seek', async (t) => {
   if (!(await requireTool(t, systemPython, ['-c', 'import kafka'], 'kafka-python (python3-kafka)'))) return;
-  assert.equal(produced.length, 160, 'the producer test ran first');
+  assert.equal(produced.length, 210, 'the producer test ran first');
   const counts = new Array<number>(partitions).fill(0);
   for (const p of produced) counts[p.partition]!++;
   const report = (await kafkaPython(t, 'consume', '--topic', topic, '--seek-partition', '1', '--seek-offset', '7'))!;

@@ -1,6 +1,7 @@
 /**
  * Durability across restarts: a broker on a data directory (disk storage) is given topics and
- * keyed records (produced with kcat over TLS), closed, and a new broker on the same directory
+ * keyed records (produced with kcat over TLS), a deleted topic, a topic deleted and created again
+ * and a topic grown by CreatePartitions; it is closed, and a new broker on the same directory
  * must show the same topics, partition counts, topic configs, records and offsets, and carry on
  * at the next offset. Then the same through the real CLI (`inkwell serve`), stopped by SIGTERM.
  */
@@ -74,6 +75,16 @@ async function createTopics(material: TestTls, port: number, topics: { name: str
   });
 }
 
+async function deleteTopics(material: TestTls, port: number, names: string[]): Promise<void> {
+  await withClient(material, port, async (client) => {
+    const response = await client.request('DeleteTopics', 4, { topicNames: names, timeoutMs: 5000 });
+    assert.deepEqual(
+      (response.responses as { name: string; errorCode: number }[]).map((t) => `${t.name}:${t.errorCode}`),
+      names.map((name) => `${name}:0`),
+    );
+  });
+}
+
 async function produce(material: TestTls, port: number, topic: string, lines: string[]): Promise<void> {
   const result = await run('kcat', kcat(material, port, '-P', '-t', topic, '-K', ':', '-H', `topic=${topic}`), { input: lines.join('\n') + '\n', timeoutMs: 60_000 });
   assert.equal(result.code, 0, result.stderr);
@@ -126,7 +137,7 @@ async function snapshot(material: TestTls, port: number, configTopic: string): P
     const configs = Object.fromEntries(result!.configs.map((c) => [c.name, c.value]));
     const records: Record<string, string[]> = {};
     for (const t of topicList) {
-      const read = await run('kcat', kcat(material, port, '-C', '-t', t.name, '-o', 'beginning', '-e', '-q', '-f', '%p %o %k %s\n'), { timeoutMs: 60_000 });
+      const read = await run('kcat', kcat(material, port, '-C', '-X', 'fetch.wait.max.ms=20', '-t', t.name, '-o', 'beginning', '-e', '-q', '-f', '%p %o %k %s\n'), { timeoutMs: 60_000 });
       assert.equal(read.code, 0, read.stderr);
       records[t.name] = read.stdout
         .split('\n')
@@ -169,10 +180,23 @@ test('a broker restarted on the same data directory serves identical topics, rec
   const oneLines = keyed('o', 0, 40);
   await produce(material, port1, 'r-three', threeLines);
   await produce(material, port1, 'r-one', oneLines);
+  // A deleted topic, a topic deleted and created again smaller, and one grown by CreatePartitions.
+  await createTopics(material, port1, [{ name: 'r-gone', partitions: 2 }, { name: 'r-reborn', partitions: 3 }]);
+  await produce(material, port1, 'r-gone', keyed('g', 0, 30));
+  await produce(material, port1, 'r-reborn', keyed('old', 0, 30));
+  await deleteTopics(material, port1, ['r-gone', 'r-reborn']);
+  await createTopics(material, port1, [{ name: 'r-reborn', partitions: 1 }]);
+  const rebornLines = keyed('new', 0, 5);
+  await produce(material, port1, 'r-reborn', rebornLines);
+  await withClient(material, port1, async (client) => {
+    const grown = await client.request('CreatePartitions', 2, { topics: [{ name: 'r-empty', count: 3, assignments: null }], timeoutMs: 5000, validateOnly: false });
+    assert.deepEqual((grown.results as { errorCode: number }[]).map((r) => r.errorCode), [0]);
+  });
   const before = await snapshot(material, port1, 'r-one');
-  assert.deepEqual(before.topics, { 'r-empty': 2, 'r-one': 1, 'r-three': 3 });
+  assert.deepEqual(before.topics, { 'r-empty': 3, 'r-one': 1, 'r-reborn': 1, 'r-three': 3 });
   checkRecords(before.records['r-three']!, threeLines, 3);
   checkRecords(before.records['r-one']!, oneLines, 1);
+  checkRecords(before.records['r-reborn']!, rebornLines, 1);
   assert.deepEqual(before.records['r-empty'], []);
   assert.equal(before.configs['retention.ms'], '7200000');
   const clusterId = first.clusterId;

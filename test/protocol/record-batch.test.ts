@@ -5,6 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registry } from '../../src/protocol/registry.js';
+import { Reader } from '../../src/protocol/reader.js';
+import { readRequestHeaderStart } from '../../src/protocol/headers.js';
 import { crc32c } from '../../src/protocol/crc32c.js';
 import {
   batchHeaderBytes,
@@ -157,7 +163,7 @@ test('a wrong CRC is CORRUPT_MESSAGE', () => {
   batch[batch.length - 1]! ^= 0x01;
   expectError(validateBatch(batch, limits), 'CORRUPT_MESSAGE', /CRC/);
   const other = buildBatch([{ key: null, value: Buffer.from('v') }]);
-  other.writeUInt32BE(other.readUInt32BE(17) ^ 1, 17);
+  other.writeUInt32BE((other.readUInt32BE(17) ^ 1) >>> 0, 17);
   expectError(validateBatch(other, limits), 'CORRUPT_MESSAGE', /CRC/);
 });
 
@@ -312,6 +318,52 @@ test('buildBatch refuses an empty batch and handles negative timestamp deltas an
   assert.equal(result.info.recordCount, 300);
   assert.equal(result.info.maxTimestamp, 1_000_000);
   assert.equal(result.info.firstTimestamp, 1_000_000);
+});
+
+/** test/protocol/golden, found from src (ts) or dist (js). */
+function goldenDirectory(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'test', 'protocol', 'golden');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('test/protocol/golden not found');
+}
+
+/** The records fields of a Produce request frame in a golden .hex file. */
+function producedRecords(file: string): Buffer[] {
+  const hex = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('')
+    .replace(/\s+/g, '');
+  const reader = new Reader(Buffer.from(hex, 'hex'), 4);
+  const header = readRequestHeaderStart(reader);
+  const body = registry().named('Produce').request(header.apiVersion).decode(reader);
+  assert.ok(reader.complete(true), reader.failure);
+  const topics = body.topicData as { partitionData: { records: Buffer | null }[] }[];
+  return topics.flatMap((topic) => topic.partitionData.flatMap((p) => (p.records ? [p.records] : [])));
+}
+
+test('batches captured from real producers (librdkafka, kafka-python, kafkajs, kcat) split and validate', (t) => {
+  const directory = goldenDirectory();
+  const files = readdirSync(directory).filter((f) => /^captured-.*-produce-v\d+\.hex$/.test(f));
+  if (files.length === 0) {
+    t.skip('no captured Produce frames (scripts/capture-golden.mjs makes them)');
+    return;
+  }
+  for (const file of files) {
+    for (const records of producedRecords(join(directory, file))) {
+      const split = splitBatches(records);
+      assert.ok('batches' in split, `${file}: ${'reason' in split ? split.reason : ''}`);
+      for (const batch of split.batches) {
+        const result = validateBatch(batch, limits);
+        assert.ok(result.ok, `${file}: ${result.ok ? '' : result.reason}`);
+        assert.equal(result.info.bytes, batch.length);
+      }
+    }
+  }
 });
 
 function withInt32(batch: Buffer, at: number, value: number): Buffer {

@@ -26,8 +26,10 @@ async function checkAllReads(log: PartitionLog, appended: AppendedBatch[], conte
 }
 
 async function checkTimestamps(log: PartitionLog, appended: AppendedBatch[], context: string): Promise<void> {
-  const all = appended.flatMap((b) => b.timestamps);
-  for (let t = Math.min(...all) - 5; t <= Math.max(...all) + 5; t += 7) {
+  // Every record timestamp, one either side of it, and beyond both ends.
+  const all = [...new Set(appended.flatMap((b) => b.timestamps))];
+  const targets = [...all.flatMap((t) => [t - 1, t, t + 1]), Math.min(...all) - 1000, Math.max(...all) + 1000];
+  for (const t of targets) {
     assert.deepEqual(await log.offsetForTimestamp(t), expectedLookup(appended, t), `${context}: timestamp ${t}`);
   }
 }
@@ -247,6 +249,66 @@ test('many small appends are written in order and `written` resolves for each', 
     const file = await readFile(join(dataDir, 'events-0', '00000000000000000000.log'));
     assert.deepEqual(file, Buffer.concat(batches));
     assert.equal(batchHolding([], 0), -1);
+    await storage.close();
+  });
+});
+
+test('reads and timestamp lookups interleaved with appends and writes agree with the model', async () => {
+  await withTempDir(async (dataDir) => {
+    const { storage, log } = await open(dataDir, { segmentBytes: 2000, indexIntervalBytes: 150, ringBufferBytesMax: 600 });
+    const appended: AppendedBatch[] = [];
+    const written: Promise<void>[] = [];
+    for (let round = 0; round < 40; round++) {
+      const more = appendMany(log, 8, 100 + round, 1_000_000 + round * 1000);
+      appended.push(...more.appended);
+      written.push(...more.written);
+      // Once the round's first batch is on the file (the rest were queued behind its write), its
+      // later batches, still unwritten, must still be readable.
+      await more.written[0];
+      for (const batch of more.appended) assertRead(await log.read(batch.lastOffset, 1), appended, batch.lastOffset, 1, `round ${round}, queued`);
+      // Some rounds let writes finish, most do not: reads meet batches in every state.
+      if (round % 5 === 0) await Promise.all(written);
+      for (let offset = Math.max(0, log.logEndOffset - 60); offset < log.logEndOffset; offset += 3) {
+        assertRead(await log.read(offset, 500), appended, offset, 500, `round ${round}`);
+      }
+      assertRead(await log.read(round, 1), appended, round, 1, `round ${round}, early offset`);
+      const target = 1_000_000 + round * 500;
+      assert.deepEqual(await log.offsetForTimestamp(target), expectedLookup(appended, target), `round ${round}: timestamp ${target}`);
+    }
+    await Promise.all(written);
+    await storage.close();
+  });
+});
+
+test('a closed log refuses appends and reads', async () => {
+  await withTempDir(async (dataDir) => {
+    const { storage, log } = await open(dataDir);
+    const { batch, info } = makeBatch(1, 1, [1]);
+    const result = log.append(batch, info);
+    await log.close();
+    await result.written;
+    assert.throws(() => log.append(batch, info), /closed/);
+    await assert.rejects(log.read(0, 100), /closed/);
+    await storage.close();
+  });
+});
+
+test('extreme producer timestamps are stored and indexed without breaking the log', async () => {
+  await withTempDir(async (dataDir) => {
+    let { storage, log } = await open(dataDir, { segmentBytes: 1 << 20, indexIntervalBytes: 0, ringBufferBytesMax: 0 });
+    const batches = [makeBatch(1, 5, [0]), makeBatch(1, 5, [5]), makeBatch(1, 5, [10])];
+    // Timestamps near both ends of int64, written into the header as a producer could send them.
+    batches[1]!.batch.writeBigInt64BE(2n ** 63n - 1n, 35);
+    batches[2]!.batch.writeBigInt64BE(-(2n ** 63n), 35);
+    for (const { batch } of batches) {
+      const info = { bytes: batch.length, recordCount: 1, maxTimestamp: Number(batch.readBigInt64BE(35)), firstTimestamp: 0 };
+      await log.append(batch, info).written;
+    }
+    await storage.close();
+    ({ storage, log } = await open(dataDir, { segmentBytes: 1 << 20, indexIntervalBytes: 0, ringBufferBytesMax: 0 }));
+    assert.equal(log.logEndOffset, 3);
+    assert.equal((await log.offsetForTimestamp(1))?.offset, 1);
+    assert.equal(log.maxTimestamp()?.offset, 1);
     await storage.close();
   });
 });

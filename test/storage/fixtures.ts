@@ -90,6 +90,7 @@ export async function withTempDir<T>(run: (dir: string) => Promise<T>): Promise<
   try {
     return await run(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    // Retries: after a failed assertion a log may still be writing into the folder.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }

@@ -6,7 +6,8 @@ stdout; the Node test that runs it makes the assertions. Errors propagate (exit 
 on stderr). Run it with /usr/bin/python3: Debian installs the package only for that interpreter.
 
   admin    create two topics, create one again, list, describe, describe configs, delete one
-  produce  send --count keyed records with headers with the given acks, flush, report metadata
+  produce  send --count keyed records with headers with the given acks (and compression), flush,
+           report metadata
   consume  no group: assign every partition, seek_to_beginning, read up to the end offsets, then
            seek one partition to an offset and read from there
 """
@@ -92,7 +93,8 @@ def record(tag, i):
 
 def produce(args):
     acks = args.acks if args.acks == 'all' else int(args.acks)
-    producer = KafkaProducer(acks=acks, linger_ms=5, retries=0, **connection_config(args))
+    compression = None if args.compression == 'none' else args.compression
+    producer = KafkaProducer(acks=acks, linger_ms=5, retries=0, compression_type=compression, **connection_config(args))
     report = {'api_version': detected_version(producer), 'acks': args.acks}
     try:
         futures = []
@@ -170,6 +172,7 @@ def main():
     parser.add_argument('--partitions', type=int, default=3)
     parser.add_argument('--doomed', default='kafka-python-doomed')
     parser.add_argument('--acks', default='1', choices=['0', '1', 'all'])
+    parser.add_argument('--compression', default='none', help='gzip (the only codec Debian ships support for)')
     parser.add_argument('--count', type=int, default=100)
     parser.add_argument('--tag', default='kp')
     parser.add_argument('--seek-partition', type=int, default=0)
