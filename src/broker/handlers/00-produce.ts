@@ -114,8 +114,10 @@ export const produceHandler: Handler = {
       }
       for (const p of data.partitionData) partitionResponses.push(await producePartition(context, topic, p, waits));
     }
-    if (acks === 0) return null;
     const failed = await waitAll(waits);
+    // acks=0 gets no response, but its slot stays in flight until the write is done, so the
+    // connection's in-flight bound also bounds how far unwritten acks=0 data can pile up.
+    if (acks === 0) return null;
     if (failed) {
       context.broker.log(`produce write failed: ${failed.message}`);
       for (const topic of responses) {
