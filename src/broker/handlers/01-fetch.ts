@@ -25,6 +25,9 @@ interface FetchTopic {
   partitions: FetchPartition[];
 }
 
+/** The most record bytes one Fetch response carries, whatever the client asks (Kafka's fetch.max.bytes default, 55 MiB). */
+export const fetchResponseBytesMax = 55 * 1024 * 1024;
+
 /** Partitions named in one Fetch; a larger request is answered for the first this many only. */
 export const fetchPartitionsMax = 100_000;
 
@@ -99,7 +102,7 @@ export const fetchHandler: Handler = {
       return { ...top, errorCode: errorCode('INVALID_FETCH_SESSION_EPOCH'), responses: [] };
     }
     const plans = planFetch(context, request.topics as FetchTopic[]);
-    const maxBytes = Math.max(0, request.maxBytes as number);
+    const maxBytes = Math.min(Math.max(0, request.maxBytes as number), fetchResponseBytesMax);
     const minBytes = request.minBytes as number;
     const readCommitted = request.isolationLevel === 1;
     const waitMs = Math.min(Math.max(0, request.maxWaitMs as number), context.broker.settings.fetchWaitMsMax);
