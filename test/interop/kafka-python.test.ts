@@ -7,29 +7,13 @@
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startBroker, type Broker } from '../../src/index.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
-import { run } from '../helpers/run.js';
-import { requireTool, systemPython } from '../helpers/interop.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { createTopic as createTopicOn, pythonReport, pythonScript, requireTool, systemPython, type Report } from '../helpers/interop.js';
 
 let broker: Broker;
 let material: TestTls;
 let bootstrap = '';
-
-/** test/interop/python/<name>, found from src (ts) or dist (js). */
-function pythonScript(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'test', 'interop', 'python', name);
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error(`test/interop/python/${name} not found`);
-}
 
 const script = pythonScript('kafka_python_check.py');
 
@@ -43,25 +27,12 @@ after(async () => {
   await broker?.close();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Report = Record<string, any>;
-
 async function kafkaPython(t: TestContext, command: string, ...args: string[]): Promise<Report | null> {
-  if (!(await requireTool(t, systemPython, ['-c', 'import kafka'], 'kafka-python (python3-kafka)'))) return null;
-  const result = await run(systemPython, [script, command, '--bootstrap', bootstrap, '--cafile', material.paths.ca, ...args], { timeoutMs: 60_000 });
-  assert.equal(result.code, 0, `kafka_python_check.py ${command} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-4000)}`);
-  const lines = result.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as Report;
+  return pythonReport(t, { module: 'kafka', what: 'kafka-python (python3-kafka)' }, script, [command, '--bootstrap', bootstrap, '--cafile', material.paths.ca, ...args]);
 }
 
-async function createTopic(name: string, partitions: number): Promise<void> {
-  const client = await RawClient.connect({ port: broker.listeners[0]!.port, tls: { ca: material.ca } });
-  try {
-    const response = await client.request('CreateTopics', 4, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
-    assert.equal((response.topics as { errorCode: number }[])[0]!.errorCode, 0);
-  } finally {
-    client.close();
-  }
+function createTopic(name: string, partitions: number): Promise<void> {
+  return createTopicOn(broker.listeners[0]!.port, material.ca, name, partitions);
 }
 
 test('KafkaAdminClient: create, list, describe, describe configs and delete topics', async (t) => {

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { startBroker, type Broker } from '../../src/index.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import { run } from '../helpers/run.js';
-import { requireTool, tempDir } from '../helpers/interop.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { createTopic as createTopicOn, requireTool, tempDir } from '../helpers/interop.js';
 
 let broker: Broker;
 let material: TestTls;
@@ -30,14 +29,8 @@ function kcatArgs(...args: string[]): string[] {
   return ['-b', bootstrap, '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${material.paths.ca}`, ...args];
 }
 
-async function createTopic(name: string, partitions: number): Promise<void> {
-  const client = await RawClient.connect({ port: broker.listeners[0]!.port, tls: { ca: material.ca } });
-  try {
-    const response = await client.request('CreateTopics', 4, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
-    assert.equal((response.topics as { errorCode: number }[])[0]!.errorCode, 0);
-  } finally {
-    client.close();
-  }
+function createTopic(name: string, partitions: number): Promise<void> {
+  return createTopicOn(broker.listeners[0]!.port, material.ca, name, partitions);
 }
 
 interface Consumed {

@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { registry } from '../../src/protocol/registry.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { readRequestHeaderStart } from '../../src/protocol/headers.js';
 import { crc32c } from '../../src/protocol/crc32c.js';
+import { repoPath } from '../helpers/paths.js';
 import {
   batchHeaderBytes,
   buildBatch,
@@ -320,15 +320,8 @@ test('buildBatch refuses an empty batch and handles negative timestamp deltas an
   assert.equal(result.info.firstTimestamp, 1_000_000);
 });
 
-/** test/protocol/golden, found from src (ts) or dist (js). */
 function goldenDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'test', 'protocol', 'golden');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('test/protocol/golden not found');
+  return repoPath('test/protocol/golden');
 }
 
 /** The records fields of a Produce request frame in a golden .hex file. */

@@ -4,25 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { registry } from '../../src/protocol/registry.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { readRequestHeaderStart, skipTaggedFields, writeRequestHeader, type RequestHeader } from '../../src/protocol/headers.js';
 import type { Message } from '../../src/protocol/codec.js';
+import { repoPath } from '../helpers/paths.js';
 
-/** test/protocol/golden, found from src (ts) or dist (js). */
 function goldenDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'test', 'protocol', 'golden');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('test/protocol/golden not found');
+  return repoPath('test/protocol/golden');
 }
 
 /** A fixture: lines starting with # are comments, whitespace is ignored, the rest is hex. */
