@@ -4,6 +4,10 @@
  * so that its CPU is not shared with this script's event loop.
  *
  *   node dist/bench/produce-consume-kcat.js [--records 1000000] [--record-bytes 100] [--partitions 1]
+ *                                           [--set KEY=VALUE ...]
+ *
+ * `--set` passes broker configs through to `inkwell serve` (e.g. `--set log.flush.interval.messages=9223372036854775807`
+ * for Kafka's page-cache policy instead of the default sync before acknowledging).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +23,10 @@ const { values } = parseArgs({
     records: { type: 'string', default: '1000000' },
     'record-bytes': { type: 'string', default: '100' },
     partitions: { type: 'string', default: '1' },
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
+const brokerSettings = values.set;
 const records = Number(values.records);
 const recordBytes = Number(values['record-bytes']);
 const partitions = Number(values.partitions);
@@ -62,7 +68,7 @@ function runTimed(command: string, args: string[], inputFile?: string): Promise<
 }
 
 async function startServer(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--listeners', 'SSL://127.0.0.1:0', '--data-dir', join(work, 'data'), '--tls-cert', join(work, 'server-cert.pem'), '--tls-key', join(work, 'server-key.pem'), '--tls-ca', join(work, 'ca-cert.pem'), '--set', `num.partitions=${partitions}`], {
+  const child = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--listeners', 'SSL://127.0.0.1:0', '--data-dir', join(work, 'data'), '--tls-cert', join(work, 'server-cert.pem'), '--tls-key', join(work, 'server-key.pem'), '--tls-ca', join(work, 'ca-cert.pem'), '--set', `num.partitions=${partitions}`, ...brokerSettings.flatMap((pair) => ['--set', pair])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -95,7 +101,7 @@ async function main(): Promise<void> {
     const megabytes = (records * recordBytes) / 1e6;
     const row = (name: string, seconds: number) =>
       `${name.padEnd(8)} ${String(records).padStart(9)} records  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(records / seconds).toLocaleString('en-US').padStart(11)} records/s  ${(megabytes / seconds).toFixed(1).padStart(7)} MB/s`;
-    console.log(`kcat over TLS to Inkwell (disk storage), ${recordBytes}-byte values, ${partitions} partition(s)`);
+    console.log(`kcat over TLS to Inkwell (disk storage), ${recordBytes}-byte values, ${partitions} partition(s)${brokerSettings.length > 0 ? `, ${brokerSettings.join(' ')}` : ''}`);
     console.log(row('produce', produce.seconds));
     console.log(row('consume', consume.seconds));
   } finally {

@@ -19,5 +19,14 @@ if (files.length === 0) {
   console.error('no test files found under dist/test');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Bounds: no single test may run longer than testTimeoutMs, and the whole run is stopped after
+// runTimeoutMs, so a hung test fails CI with a message instead of eating its time limit.
+const testTimeoutMs = 5 * 60 * 1000;
+const runTimeoutMs = 45 * 60 * 1000;
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${testTimeoutMs}`, '--test-force-exit', ...files], {
+  stdio: 'inherit',
+  timeout: runTimeoutMs,
+  killSignal: 'SIGKILL',
+});
+if (result.error) console.error(`test run stopped: ${result.error.message}`);
 process.exit(result.status ?? 1);

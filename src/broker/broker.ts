@@ -9,7 +9,7 @@ import { startRuntime, type RunningBroker } from './runtime.js';
 import type { ClientAuth, ListenerSpec, TlsMaterial } from './server.js';
 import { loadOrCreateClusterId, newClusterId } from './cluster-id.js';
 import { createMemoryStorage, openDiskStorage } from '../storage/index.js';
-import type { Storage } from '../storage/types.js';
+import type { FileSystem, Storage } from '../storage/types.js';
 
 export interface StartBrokerOptions {
   /** Kafka listener syntax; default for embedding: one plaintext listener on 127.0.0.1, port chosen by the OS (plus SSL when `tls` is given). */
@@ -23,6 +23,12 @@ export interface StartBrokerOptions {
   config?: Record<string, string | number | boolean>;
   /** Where log lines go; default: stderr. */
   log?: (line: string) => void;
+  /**
+   * @internal For durability tests only: the file layer the disk storage runs on instead of the
+   * real file system (a SimulatedFileSystem from src/storage/simulated-file-system.ts, which can
+   * lose power or fail with ENOSPC/EIO). Not part of the public API; may change without notice.
+   */
+  fileSystem?: FileSystem;
 }
 
 export interface Broker extends RunningBroker {
@@ -47,10 +53,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
       clientAuth: options.tls.clientAuth ?? config['ssl.client.auth'],
     },
     log: options.log,
+    fileSystem: options.fileSystem,
   });
 }
 
-export async function startBrokerFromConfig(config: BrokerConfig, extras: { tls?: TlsMaterial; log?: (line: string) => void }): Promise<Broker> {
+export async function startBrokerFromConfig(config: BrokerConfig, extras: { tls?: TlsMaterial; log?: (line: string) => void; fileSystem?: FileSystem }): Promise<Broker> {
   const log = extras.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
   const listeners: ListenerSpec[] = parseListeners(config.listeners);
   const advertised = new Map<string, { host: string; port: number }>();
@@ -60,13 +67,18 @@ export async function startBrokerFromConfig(config: BrokerConfig, extras: { tls?
   const nodeId = config['node.id'];
   let storage: Storage;
   let clusterId: string;
+  let dataDir: string | null = null;
   if (config['inkwell.storage'] === 'memory') {
-    storage = createMemoryStorage();
+    storage = createMemoryStorage({ memoryBytesMax: config['inkwell.memory.bytes.max'] });
     clusterId = newClusterId();
   } else {
-    const dataDir = resolve(config['log.dirs']);
+    dataDir = resolve(config['log.dirs']);
     clusterId = await loadOrCreateClusterId(dataDir, nodeId);
-    storage = await openDiskStorage(dataDir);
+    storage = await openDiskStorage(dataDir, {
+      fileSystem: extras.fileSystem,
+      log,
+      recoveryCheckpointIntervalMs: config['log.flush.offset.checkpoint.interval.ms'],
+    });
   }
   const running = await startRuntime({
     settings: {
@@ -90,6 +102,24 @@ export async function startBrokerFromConfig(config: BrokerConfig, extras: { tls?
     ringBufferBytes: config['inkwell.ring.buffer.bytes'],
     describeBrokerConfigs: () => describeBrokerConfigs(config),
     validateTopicConfig,
+    retentionCheckIntervalMs: config['log.retention.check.interval.ms'],
+    producers: {
+      dataDir,
+      expirationMs: config['producer.id.expiration.ms'],
+      expirationCheckIntervalMs: config['producer.id.expiration.check.interval.ms'],
+      snapshotIntervalMs: config['inkwell.producer.state.snapshot.interval.ms'],
+      producersPerPartitionMax: config['inkwell.producer.ids.per.partition.max'],
+    },
+    groups: {
+      minSessionTimeoutMs: config['group.min.session.timeout.ms'],
+      maxSessionTimeoutMs: config['group.max.session.timeout.ms'],
+      initialRebalanceDelayMs: config['group.initial.rebalance.delay.ms'],
+      maxSize: config['group.max.size'],
+      offsetsRetentionMs: config['offsets.retention.minutes'] * 60_000,
+      offsetsRetentionCheckIntervalMs: config['offsets.retention.check.interval.ms'],
+      offsetMetadataMaxBytes: config['offset.metadata.max.bytes'],
+      offsetsTopicSegmentBytes: config['offsets.topic.segment.bytes'],
+    },
     log,
   });
   return {

@@ -16,6 +16,8 @@ import { extname } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ListenerError, allInterfacesHost, parseListeners } from './listeners.js';
+import { groupMembersLimit } from './groups/limits.js';
+import { producersPerPartitionMaxDefault, producersPerPartitionMaxLimit } from './producers/limits.js';
 
 /** Kafka's ConfigDef types, as DescribeConfigs (v3+) reports them, for the types we use. */
 export type KafkaConfigType = 'BOOLEAN' | 'STRING' | 'INT' | 'LONG' | 'LIST';
@@ -109,6 +111,100 @@ export const BrokerConfigSchema = Type.Object(
     'inkwell.fetch.wait.ms.max': Type.Integer({
       kafkaType: 'INT', default: 30_000, minimum: 0, maximum: fetchWaitMsLimit,
       description: "Upper bound on a Fetch request's max_wait_ms.",
+    }),
+    'producer.id.expiration.ms': Type.Integer({
+      kafkaType: 'INT', default: 86_400_000, minimum: 1, maximum: intMax,
+      description: 'How long the broker keeps the state (epoch, last sequence numbers) of an idempotent producer that has stopped writing to a partition.',
+    }),
+    'producer.id.expiration.check.interval.ms': Type.Integer({
+      kafkaType: 'INT', default: 600_000, minimum: 1, maximum: intMax,
+      description: 'How often idle idempotent producers are looked for and forgotten.',
+    }),
+    'inkwell.producer.state.snapshot.interval.ms': Type.Integer({
+      kafkaType: 'INT', default: 60_000, minimum: 1, maximum: intMax,
+      description: 'How often the producer state of partitions that changed is written to the data directory (also at shutdown), so that a restart replays only the log written since.',
+    }),
+    'inkwell.producer.ids.per.partition.max': Type.Integer({
+      kafkaType: 'INT', default: producersPerPartitionMaxDefault, minimum: 1, maximum: producersPerPartitionMaxLimit,
+      boundsReason: 'producer state is kept in memory for every partition',
+      description: 'Idempotent producers whose state one partition keeps; past it the least recently active is forgotten (Kafka has no such bound).',
+    }),
+    'group.min.session.timeout.ms': Type.Integer({
+      kafkaType: 'INT', default: 6000, minimum: 0, maximum: intMax,
+      description: 'The shortest session timeout a group member may ask for in JoinGroup (shorter ones get INVALID_SESSION_TIMEOUT).',
+    }),
+    'group.max.session.timeout.ms': Type.Integer({
+      kafkaType: 'INT', default: 1_800_000, minimum: 0, maximum: intMax,
+      description: 'The longest session timeout a group member may ask for in JoinGroup (longer ones get INVALID_SESSION_TIMEOUT).',
+    }),
+    'group.initial.rebalance.delay.ms': Type.Integer({
+      kafkaType: 'INT', default: 0, minimum: 0, maximum: intMax,
+      description: 'How long the first rebalance of an empty group waits for more members to join (extended while they keep arriving, within the rebalance timeout). 0 here, for quick starts on a development broker; Kafka defaults to 3000.',
+    }),
+    'group.max.size': Type.Integer({
+      kafkaType: 'INT', default: 1000, minimum: 1, maximum: groupMembersLimit,
+      boundsReason: 'member state is kept in memory',
+      description: 'Members one group may have; a member joining beyond it gets GROUP_MAX_SIZE_REACHED (Kafka has no bound by default).',
+    }),
+    'offsets.retention.minutes': Type.Integer({
+      kafkaType: 'INT', default: 10_080, minimum: 1, maximum: intMax,
+      description: "How long committed offsets are kept after a group becomes empty (or, for offsets committed without group management, after each commit).",
+    }),
+    'offsets.retention.check.interval.ms': Type.Integer({
+      kafkaType: 'LONG', default: 600_000, minimum: 1,
+      description: 'How often expired offsets, offsets of deleted partitions and empty groups without offsets are removed.',
+    }),
+    'offset.metadata.max.bytes': Type.Integer({
+      kafkaType: 'INT', default: 4096, minimum: 0, maximum: intMax,
+      description: 'The longest metadata string of a committed offset (longer ones get OFFSET_METADATA_TOO_LARGE).',
+    }),
+    'offsets.topic.segment.bytes': Type.Integer({
+      kafkaType: 'INT', default: 104_857_600, minimum: segmentBytesMin, maximum: intMax,
+      description: "Segment size of the coordinator's offset log; the log is rewritten as a snapshot once it has grown by this much (or by its last snapshot's size, if larger).",
+    }),
+    'log.flush.interval.messages': Type.Integer({
+      kafkaType: 'LONG', default: 1, minimum: 1, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Sync a partition after this many records (the topic default for flush.messages). 1, our default, syncs before acknowledging (group commit: one fdatasync covers every batch that arrived during the previous one); more acknowledges after write() and syncs later, so a power loss can take back up to this many acknowledged records (Kafka\'s default is 9223372036854775807, leaving syncs to the OS).',
+    }),
+    'log.flush.interval.ms': Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], {
+      kafkaType: 'LONG', default: null, minimum: 0, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'With log.flush.interval.messages above 1: sync a partition at most this long after its first unsynced write (the topic default for flush.ms). Unset: no time bound (the OS writes back when it likes).',
+    }),
+    'log.flush.offset.checkpoint.interval.ms': Type.Integer({
+      kafkaType: 'INT', default: 10_000, minimum: 0, maximum: intMax,
+      description: 'How often the recovery points (the offsets below which each partition is synced) are written to recovery-point-offset-checkpoint; after a crash, start-up rechecks only what lies past them. 0: only at shutdown. Kafka\'s default is 60000.',
+    }),
+    'log.retention.hours': Type.Integer({
+      kafkaType: 'INT', default: 168, minimum: -1, maximum: intMax,
+      description: 'Keep a segment this many hours after its newest record (the topic default for retention.ms, unless log.retention.minutes or log.retention.ms is set); -1: forever.',
+    }),
+    'log.retention.minutes': Type.Union([Type.Integer({ minimum: -1, maximum: intMax }), Type.Null()], {
+      kafkaType: 'INT', default: null, minimum: -1, maximum: intMax,
+      description: 'As log.retention.hours, in minutes; wins over it when set.',
+    }),
+    'log.retention.ms': Type.Union([Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], {
+      kafkaType: 'LONG', default: null, minimum: -1, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'As log.retention.hours, in milliseconds; wins over both when set.',
+    }),
+    'log.retention.bytes': Type.Integer({
+      kafkaType: 'LONG', default: -1, minimum: -1, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Delete the oldest segments of a partition while it holds more than this (the topic default for retention.bytes); -1: no bound. In memory storage it bounds each partition\'s ring.',
+    }),
+    'log.roll.hours': Type.Integer({
+      kafkaType: 'INT', default: 168, minimum: 1, maximum: intMax,
+      description: 'Start a new segment once the active one is this many hours old (the topic default for segment.ms, unless log.roll.ms is set).',
+    }),
+    'log.roll.ms': Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], {
+      kafkaType: 'LONG', default: null, minimum: 1, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'As log.roll.hours, in milliseconds; wins over it when set.',
+    }),
+    'log.retention.check.interval.ms': Type.Integer({
+      kafkaType: 'LONG', default: 300_000, minimum: 1, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'How often the broker looks for segments to delete (one timer for all partitions).',
+    }),
+    'inkwell.memory.bytes.max': Type.Integer({
+      kafkaType: 'LONG', default: 1024 * mebibyte, minimum: 0, maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Memory storage: bytes of batches all partitions together may hold; past it the oldest batches across partitions are dropped and their log start offsets move up.',
     }),
     'inkwell.tls.cert': Type.String({
       kafkaType: 'STRING', default: 'certs/server-cert.pem', minLength: 1,
@@ -564,20 +660,37 @@ export function describeBrokerConfigs(config: BrokerConfig): BrokerConfigDescrip
   });
 }
 
-/** Kafka's defaults for the retention configs, reported as such (retention is by segment deletion). */
+/** Kafka's defaults for the retention configs (log.retention.hours 168, log.retention.bytes -1). */
 export const retentionMsDefault = 604_800_000;
 export const retentionBytesDefault = -1;
+
+/** The broker's retention.ms default, as Kafka derives it: log.retention.ms, else .minutes, else .hours; -1 (forever) when negative. */
+export function brokerRetentionMs(config: BrokerConfig): number {
+  const ms = config['log.retention.ms'] ?? (config['log.retention.minutes'] !== null ? config['log.retention.minutes'] * 60_000 : config['log.retention.hours'] * 3_600_000);
+  return ms < 0 ? -1 : ms;
+}
+
+/** The broker's segment.ms default: log.roll.ms, else log.roll.hours. */
+export function brokerRollMs(config: BrokerConfig): number {
+  return config['log.roll.ms'] ?? config['log.roll.hours'] * 3_600_000;
+}
+
+/** Kafka's "no bound" for flush.messages and flush.ms (Long.MAX_VALUE), as DescribeConfigs shows it. */
+export const longMaxText = '9223372036854775807';
 
 /** The topic configs we support, with each one's default taken from the broker configuration. */
 export function topicConfigDefaults(config: BrokerConfig): Record<string, string> {
   return {
     'cleanup.policy': 'delete',
+    'flush.messages': String(config['log.flush.interval.messages']),
+    'flush.ms': config['log.flush.interval.ms'] === null ? longMaxText : String(config['log.flush.interval.ms']),
     'index.interval.bytes': String(config['log.index.interval.bytes']),
     'max.message.bytes': String(config['message.max.bytes']),
     'message.timestamp.type': 'CreateTime',
-    'retention.bytes': String(retentionBytesDefault),
-    'retention.ms': String(retentionMsDefault),
+    'retention.bytes': String(config['log.retention.bytes']),
+    'retention.ms': String(brokerRetentionMs(config)),
     'segment.bytes': String(config['log.segment.bytes']),
+    'segment.ms': String(brokerRollMs(config)),
   };
 }
 
@@ -589,6 +702,12 @@ function integerCheck(kafkaType: 'INT' | 'LONG', minimum: number): TopicConfigCh
     if (!('value' in converted)) return `Not a number of type ${kafkaType}`;
     return (converted.value as number) < minimum ? `Value must be at least ${minimum}` : null;
   };
+}
+
+/** A LONG that may also be Kafka's Long.MAX_VALUE text ("no bound"), which is beyond what a JavaScript number holds exactly. */
+function longOrUnboundedCheck(minimum: number): TopicConfigCheck {
+  const check = integerCheck('LONG', minimum);
+  return (value) => (value.trim() === longMaxText ? null : check(value));
 }
 
 function choiceCheck(choices: readonly string[], refusals: Readonly<Record<string, string>> = {}): TopicConfigCheck {
@@ -607,6 +726,9 @@ const topicConfigChecks: Readonly<Record<string, TopicConfigCheck>> = {
   'retention.bytes': integerCheck('LONG', -1),
   'retention.ms': integerCheck('LONG', -1),
   'segment.bytes': integerCheck('INT', segmentBytesMin),
+  'segment.ms': integerCheck('LONG', 1),
+  'flush.messages': longOrUnboundedCheck(1),
+  'flush.ms': longOrUnboundedCheck(0),
 };
 
 /** The topic config names validateTopicConfig accepts (the keys of topicConfigDefaults). */

@@ -3,6 +3,8 @@ import type { ApiRegistry } from '../protocol/registry.js';
 import type { Message } from '../protocol/codec.js';
 import type { RequestHeader } from '../protocol/headers.js';
 import type { TopicManager } from './topics.js';
+import type { Producers } from './producers/producers.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
 
 /** Settings handlers need, resolved from the broker configuration. */
 export interface BrokerSettings {
@@ -38,6 +40,10 @@ export interface ConnectionInfo {
 export interface BrokerContext {
   readonly settings: BrokerSettings;
   readonly topics: TopicManager;
+  /** Idempotent producers: producer ids for InitProducerId, per-partition sequence state for Produce. */
+  readonly producers: Producers;
+  /** The group coordinator: consumer groups and committed offsets. */
+  readonly groups: GroupCoordinator;
   readonly registry: ApiRegistry;
   /** Keys of the APIs that have a handler (only those are advertised). */
   readonly implementedKeys: ReadonlySet<number>;

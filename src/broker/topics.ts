@@ -137,6 +137,34 @@ export class TopicManager {
     this.partitionCount += added.length;
   }
 
+  /**
+   * Replaces a topic's configs (AlterConfigs, IncrementalAlterConfigs): applies the partition
+   * settings they imply to every partition (undone if a partition refuses them), then records
+   * them in the catalog. Throws TopicError when the topic does not exist or a partition refuses
+   * a value (INVALID_CONFIG).
+   */
+  async replaceConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<Topic> {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+    const before = this.partitionOptions(topic.record.configs);
+    const after = this.partitionOptions(configs);
+    const changed: Partition[] = [];
+    const undo = () => changed.forEach((partition) => partition.log.reconfigure(before));
+    try {
+      for (const partition of topic.partitions) {
+        partition.log.reconfigure(after);
+        changed.push(partition);
+      }
+      await this.storage.saveTopic({ ...topic.record, configs: { ...configs } });
+    } catch (error) {
+      undo();
+      if (error instanceof RangeError) throw new TopicError('INVALID_CONFIG', error.message);
+      throw error;
+    }
+    topic.record = { ...topic.record, configs: { ...configs } };
+    return topic;
+  }
+
   private async openPartitions(record: TopicRecord, from: number, to: number): Promise<Partition[]> {
     const options = this.partitionOptions(record.configs);
     const out: Partition[] = [];

@@ -1,19 +1,28 @@
 #!/usr/bin/env node
 /**
- * The `inkwell` command: `serve` and `certs`, plus --help and --version.
+ * The `inkwell` command: `serve`, `certs`, `bench`, and the client commands `produce`, `consume`
+ * and `topics`, plus --help and --version.
  * Exit codes: 0 done, 1 failed (a port in use, files in the way), 2 a bad command line or
  * configuration, reported as one line on stderr per problem.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../broker/config.js';
 import { ListenerError } from '../broker/listeners.js';
+import { runBench } from './bench.js';
 import { runCerts } from './certs.js';
 import { CliError, UsageError, exitFailure, exitUsage } from './errors.js';
 import { runServe } from './serve.js';
+import { runProduce } from './produce.js';
+import { runConsume } from './consume.js';
+import { runTopics } from './topics.js';
 
 const commands: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
   serve: runServe,
   certs: runCerts,
+  bench: runBench,
+  produce: runProduce,
+  consume: runConsume,
+  topics: runTopics,
 };
 
 const usage = `Usage: inkwell <command> [options]
@@ -23,6 +32,10 @@ A single-node message broker speaking the Apache Kafka protocol over TLS.
 Commands:
   serve     start the broker (inkwell serve --help for its options)
   certs     write development certificates (inkwell certs --help)
+  produce   send records, one per line of input (inkwell produce --help)
+  consume   print records of a topic (inkwell consume --help)
+  topics    list, create, delete, describe and alter topics (inkwell topics --help)
+  bench     run the benchmark suite (inkwell bench --help; source checkout only)
 
 Options:
   -h, --help       show this help
@@ -37,7 +50,7 @@ function version(): string {
 
 async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
-  if (command === undefined) throw new UsageError('missing command: serve or certs (see inkwell --help)');
+  if (command === undefined) throw new UsageError('missing command: serve, certs, bench, produce, consume or topics (see inkwell --help)');
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage);
     return 0;

@@ -20,6 +20,7 @@
 // has them (and Node exposes its named export to ESM).
 import { Parser } from 'binary-parser/dist/binary_parser.js';
 import { crc32c } from './crc32c.js';
+import { decompress, DecompressionError, isCompressionCodec } from './compression.js';
 
 /** Bytes from the start of a batch to its first record. */
 export const batchHeaderBytes = 61;
@@ -334,32 +335,67 @@ export interface RecordAtTimestamp {
 }
 
 /**
- * The first record of a stored batch whose timestamp is at or after `timestampMs`, or null.
- * LogAppendTime batches give every record the maxTimestamp. Compressed batches are not opened:
- * they answer with their first record and maxTimestamp when maxTimestamp qualifies.
+ * The first record of a batch whose timestamp is at or after `timestampMs`, or null, as Kafka
+ * answers ListOffsets by time: a record's offset is baseOffset + offsetDelta and its timestamp
+ * baseTimestamp + timestampDelta, except in LogAppendTime batches, where every record has the
+ * batch's maxTimestamp. A batch whose maxTimestamp is below the target has no such record.
+ *
+ * This walks the records of an uncompressed batch, or `records`, the decompressed records
+ * section of a compressed one (findRecordAtOrAfterAsync decompresses it). A compressed batch
+ * that must be walked but comes without its records is a TypeError.
  */
-export function findRecordAtOrAfter(batch: Buffer, timestampMs: number): RecordAtTimestamp | null {
+export function findRecordAtOrAfter(batch: Buffer, timestampMs: number, records?: Buffer): RecordAtTimestamp | null {
   const maxTimestamp = batchMaxTimestamp(batch);
   if (maxTimestamp < timestampMs) return null;
   const attributes = batch.readUInt16BE(attributesAt);
-  if ((attributes & timestampTypeLogAppendTime) !== 0 || (attributes & compressionMask) !== compressionNone) {
-    return { offsetDelta: 0, timestamp: maxTimestamp };
+  if ((attributes & timestampTypeLogAppendTime) !== 0) return { offsetDelta: 0, timestamp: maxTimestamp };
+  if (records === undefined) {
+    if ((attributes & compressionMask) !== compressionNone) {
+      throw new TypeError('a compressed batch is walked with its decompressed records: use findRecordAtOrAfterAsync');
+    }
+    records = batch.subarray(batchHeaderBytes);
   }
   const baseTimestamp = readInt64AsNumber(batch, baseTimestampAt);
   const count = batch.readInt32BE(recordCountAt);
-  const cursor = new Cursor(batch, batchHeaderBytes, batch.length);
+  const cursor = new Cursor(records, 0, records.length);
   for (let i = 0; i < count; i++) {
     const length = cursor.varint();
     const recordEnd = cursor.at + length;
     cursor.byte();
     const timestamp = baseTimestamp + cursor.varlong();
     const offsetDelta = cursor.varint();
-    if (cursor.failed || length < recordBodyBytesMin || recordEnd > batch.length) break;
+    if (cursor.failed || length < recordBodyBytesMin || recordEnd > records.length) break;
     if (timestamp >= timestampMs) return { offsetDelta, timestamp };
     cursor.at = recordEnd;
   }
   // maxTimestamp qualified but no record did (a batch whose maxTimestamp exceeds its records').
   return { offsetDelta: 0, timestamp: maxTimestamp };
+}
+
+/**
+ * findRecordAtOrAfter for any stored batch: a compressed batch is decompressed (off the event
+ * loop, at most decompressedBytesMax bytes) when its records must be read, that is when its
+ * maxTimestamp reaches the target and it is not LogAppendTime. A batch that cannot be opened
+ * (damaged, an unknown codec, or past the size limit) answers with its first record and its
+ * maxTimestamp: an offset no later than the exact one, so a consumer seeking there misses
+ * nothing.
+ */
+export async function findRecordAtOrAfterAsync(batch: Buffer, timestampMs: number): Promise<RecordAtTimestamp | null> {
+  const maxTimestamp = batchMaxTimestamp(batch);
+  const attributes = batch.readUInt16BE(attributesAt);
+  const codec = attributes & compressionMask;
+  if (codec === compressionNone || maxTimestamp < timestampMs || (attributes & timestampTypeLogAppendTime) !== 0) {
+    return findRecordAtOrAfter(batch, timestampMs);
+  }
+  if (!isCompressionCodec(codec)) return { offsetDelta: 0, timestamp: maxTimestamp };
+  let records: Buffer;
+  try {
+    records = await decompress(codec, batch.subarray(batchHeaderBytes));
+  } catch (error) {
+    if (error instanceof DecompressionError) return { offsetDelta: 0, timestamp: maxTimestamp };
+    throw error;
+  }
+  return findRecordAtOrAfter(batch, timestampMs, records);
 }
 
 // ---------------------------------------------------------------------------------------------

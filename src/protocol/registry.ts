@@ -114,3 +114,29 @@ export function registry(): ApiRegistry {
   shared ??= new ApiRegistry(loadSpecs());
   return shared;
 }
+
+let sharedClient: ApiRegistry | undefined;
+
+/**
+ * The registry a client uses: every API defined in protocol-spec/, whether Inkwell implements it
+ * (apis/) or not yet (pending/). A client also talks to other brokers and negotiates versions
+ * with ApiVersions anyway, so it may know more APIs than this broker serves. When an API is
+ * defined in both folders, apis/ wins.
+ */
+export function clientRegistry(): ApiRegistry {
+  if (sharedClient === undefined) {
+    const directory = specDirectory();
+    const implemented = loadSpecs(directory);
+    const keys = new Set(implemented.map((spec) => spec.apiKey));
+    const pendingDirectory = join(directory, 'pending');
+    const pending = existsSync(pendingDirectory)
+      ? readdirSync(pendingDirectory)
+          .filter((file) => file.endsWith('.json'))
+          .sort()
+          .map((file) => parseApiSpec(readFileSync(join(pendingDirectory, file), 'utf8'), join(pendingDirectory, file)))
+          .filter((spec) => !keys.has(spec.apiKey))
+      : [];
+    sharedClient = new ApiRegistry([...implemented, ...pending]);
+  }
+  return sharedClient;
+}

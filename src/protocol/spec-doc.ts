@@ -721,7 +721,9 @@ request header's clientId (always a classic nullable string).`;
 const records = `## 5. Record batches
 
 A \`records\` field holds record batches back to back with no count in front: a reader takes
-batches until the bytes run out. Inkwell accepts and serves only RecordBatch v2 (magic 2). In a
+batches until the bytes run out. Inkwell stores and serves only RecordBatch v2 (magic 2), and
+accepts only it in Produce v3 and later; Produce v0–v2 may instead carry a legacy message set
+(see the end of this section), which the broker converts to RecordBatch v2. In a
 Fetch response the last batch of a partition may be cut short by the size limits; a client must
 skip a trailing batch that is incomplete (fewer than 61 bytes left, or fewer than 12 +
 batchLength). A batch may also start before the fetch offset asked for; the client skips the
@@ -781,7 +783,41 @@ Header: \`keyLength\` (varint, never -1), \`key\` (UTF-8), \`valueLength\` (vari
 null), \`value\` (bytes).
 
 A control record's key is int16 version (0) followed by int16 type (0 abort, 1 commit); its
-value is int16 version (0) followed by int32 coordinator epoch.`;
+value is int16 version (0) followed by int32 coordinator epoch.
+
+### Legacy message sets (magic 0 and 1, Produce v0–v2 only)
+
+Before RecordBatch v2, a \`records\` field held a *message set*: entries back to back, each one
+message. Produce v0 and v1 clients send magic 0, Produce v2 clients magic 1. Inkwell never
+sends this format; it converts what it receives (below).
+
+| Offset | Field | Type | Meaning |
+| --- | --- | --- | --- |
+| 0 | offset | int64 | Producers send 0 (inside a magic-1 wrapper: 0, 1, 2 … per inner message). |
+| 8 | messageSize | int32 | Bytes in the message after this field (the entry is 12 + messageSize bytes). |
+| 12 | crc | uint32 | CRC-32 (IEEE 802.3 polynomial, as zlib's \`crc32\`; **not** CRC-32C) of every byte from magic to the end of the message. The CRC-32 of the ASCII bytes \`123456789\` is 0xcbf43926. |
+| 16 | magic | int8 | 0 or 1 (the same position as a v2 batch's magic, so a reader can tell the formats apart). |
+| 17 | attributes | int8 | Bits 0–2: compression (0 none, 1 gzip, 2 snappy, 3 lz4; zstd is not allowed). Bit 3 (magic 1): timestamp type, which producers must leave 0 (CreateTime). |
+| 18 | timestamp | int64 | Magic 1 only: ms since the Unix epoch, or -1 for none. |
+| 18 / 26 | keyLength | int32 | Key length in bytes, or -1 for a null key; the key follows. |
+| | valueLength | int32 | Value length in bytes, or -1 for a null value; the value follows and ends the message. |
+
+A message with compression bits set is a *wrapper*: its value is the compressed bytes of an
+inner message set, whose messages are uncompressed, have the wrapper's magic and carry their own
+CRCs. Inside a magic-1 wrapper the inner offsets are relative (0, 1, 2 …) and the wrapper's
+offset is the last inner offset (some producers send 0). A compressed wrapper must be the only
+entry of its set. Snappy is raw snappy or the xerial framing; LZ4 is the LZ4 frame format, but
+magic-0 producers compute the frame's header checksum over the frame magic as well (an old Kafka
+bug), so for magic 0 that byte is ignored.
+
+The broker checks the set (a trailing partial entry, a wrong CRC, a length that does not fit, an
+unknown magic or codec: CORRUPT_MESSAGE; an entry over message.max.bytes: MESSAGE_TOO_LARGE;
+mixed magics, a second entry beside a wrapper, a zstd or empty wrapper, a compressed inner
+message: INVALID_RECORD; the LogAppendTime bit set by the producer: INVALID_TIMESTAMP) and then
+converts all its records, in order, to one RecordBatch v2: offset deltas 0 to n−1, the magic-1
+timestamps (magic-0 records get -1, meaning none), no headers, producerId -1, producerEpoch -1,
+baseSequence -1, compressed with the codec the producer used. That batch is then appended like
+any other, so message.max.bytes applies to it as well.`;
 
 function errorSection(specs: ApiSpec[]): string {
   const usedBy = new Map<string, string[]>();

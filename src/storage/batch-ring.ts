@@ -15,6 +15,8 @@ export interface RingEntry {
   readonly lastOffset: number;
   readonly maxTimestamp: number;
   readonly bytes: Buffer;
+  /** The memory engine's broker-wide append order, for evicting the oldest batch across partitions. */
+  readonly sequence?: number;
 }
 
 export class BatchRing {
@@ -56,6 +58,24 @@ export class BatchRing {
     return entry;
   }
 
+  /** The newest batch held, if any. */
+  newest(): RingEntry | undefined {
+    return this.deque.peekLast();
+  }
+
+  /** Drops the newest batches while they start at or after `offset` (a log cut back). */
+  dropFrom(offset: number): void {
+    for (let last = this.deque.peekLast(); last !== undefined && last.baseOffset >= offset; last = this.deque.peekLast()) {
+      this.deque.pop();
+      this.heldBytes -= last.bytes.length;
+    }
+  }
+
+  /** Drops the oldest batches while they end before `offset` (a log start offset moved up). */
+  dropBelow(offset: number): void {
+    for (let first = this.deque.peekFirst(); first !== undefined && first.lastOffset < offset; first = this.deque.peekFirst()) this.shift();
+  }
+
   clear(): void {
     this.deque.clear();
     this.heldBytes = 0;
@@ -76,16 +96,17 @@ export class BatchRing {
 
   /**
    * Whole batches from the one holding `offset`, at most `maxBytes` except that the first is
-   * always whole; null when the ring does not hold `offset`.
+   * always whole, none at or past `endOffset`; null when the ring does not hold `offset`.
    */
-  read(offset: number, maxBytes: number): ReadResult | null {
+  read(offset: number, maxBytes: number, endOffset = Number.POSITIVE_INFINITY): ReadResult | null {
     const first = this.indexOf(offset);
     if (first < 0) return null;
     const chunks: Buffer[] = [];
     let bytes = 0;
     for (let i = first; i < this.deque.size; i++) {
-      const batch = this.deque.get(i)!.bytes;
-      if (chunks.length > 0 && bytes + batch.length > maxBytes) break;
+      const entry = this.deque.get(i)!;
+      const batch = entry.bytes;
+      if (entry.baseOffset >= endOffset || (chunks.length > 0 && bytes + batch.length > maxBytes)) break;
       chunks.push(batch);
       bytes += batch.length;
     }

@@ -7,11 +7,11 @@
  * Rewritten whole on every change, atomically (temp file, fsync, rename, fsync folder), so a
  * crash leaves the old catalog or the new one.
  */
-import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopicRecord } from './types.js';
 import { catalogFileName, catalogTempFileName } from './file-names.js';
 import { isNotFound, replaceFileAtomically } from './file-io.js';
+import type { FileSystem } from './file-system.js';
 import { catalogBytesMax } from './limits.js';
 
 export const catalogVersion = 1;
@@ -24,18 +24,18 @@ interface CatalogTopic {
   configs: Record<string, string>;
 }
 
-export async function readCatalog(dataDir: string): Promise<TopicRecord[]> {
+export async function readCatalog(fs: FileSystem, dataDir: string): Promise<TopicRecord[]> {
   const path = join(dataDir, catalogFileName);
-  await rm(join(dataDir, catalogTempFileName), { force: true });
+  await fs.removeTree(join(dataDir, catalogTempFileName));
   let size: number;
   try {
-    size = (await stat(path)).size;
+    size = (await fs.stat(path)).size;
   } catch (error) {
     if (isNotFound(error)) return [];
     throw error;
   }
   if (size > catalogBytesMax) throw new Error(`${path} is ${size} bytes, more than the ${catalogBytesMax} a catalog may have`);
-  return parseCatalog(await readFile(path, 'utf8'), path);
+  return parseCatalog((await fs.readFile(path)).toString('utf8'), path);
 }
 
 export function parseCatalog(text: string, source: string): TopicRecord[] {
@@ -69,6 +69,6 @@ export function formatCatalog(topics: readonly TopicRecord[]): string {
   return `${JSON.stringify({ version: catalogVersion, topics: entries }, null, 2)}\n`;
 }
 
-export async function writeCatalog(dataDir: string, topics: readonly TopicRecord[]): Promise<void> {
-  await replaceFileAtomically(join(dataDir, catalogFileName), join(dataDir, catalogTempFileName), formatCatalog(topics));
+export async function writeCatalog(fs: FileSystem, dataDir: string, topics: readonly TopicRecord[]): Promise<void> {
+  await replaceFileAtomically(fs, join(dataDir, catalogFileName), join(dataDir, catalogTempFileName), formatCatalog(topics));
 }

@@ -1,9 +1,11 @@
-/** Small file helpers: whole reads and writes at a position, and atomic replacement. */
-import { open, rename, type FileHandle } from 'node:fs/promises';
+/** Small file helpers over the FileSystem interface: whole reads and writes at a position, and atomic replacement. */
 import { dirname } from 'node:path';
+import type { FileSystem, StorageFile } from './file-system.js';
+
+export { isNotFound } from './file-system.js';
 
 /** Reads exactly `length` bytes at `position` into a new buffer; throws when the file ends first. */
-export async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+export async function readExactly(handle: StorageFile, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   let filled = 0;
   while (filled < length) {
@@ -15,8 +17,8 @@ export async function readExactly(handle: FileHandle, position: number, length: 
 }
 
 /** Writes every buffer, in order, from `position`, going on after short writes. */
-export async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let remaining = buffers;
+export async function writeAll(handle: StorageFile, buffers: Buffer[], position: number): Promise<void> {
+  let remaining = buffers.filter((buffer) => buffer.length > 0);
   while (remaining.length > 0) {
     const { bytesWritten } = await handle.writev(remaining, position);
     if (bytesWritten === 0) throw new Error(`writev wrote nothing at ${position}`);
@@ -29,29 +31,35 @@ export async function writeAll(handle: FileHandle, buffers: Buffer[], position: 
   }
 }
 
-/** Makes a rename or file creation in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/**
+ * Replaces `path` with `data` so that a crash at any instant leaves either the old or the new
+ * file: write a temp file, fsync it, rename it over `path`, fsync the folder.
+ */
+export async function replaceFileAtomically(fs: FileSystem, path: string, tempPath: string, data: Buffer | string): Promise<void> {
+  const handle = await fs.open(tempPath, 'w');
   try {
+    await writeAll(handle, [typeof data === 'string' ? Buffer.from(data) : data], 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tempPath, path);
+  await fs.syncDir(dirname(path));
+}
+
+/** Writes a whole new file and syncs it (its folder entry is the caller's to sync). */
+export async function writeNewFile(fs: FileSystem, path: string, data: Buffer): Promise<void> {
+  const handle = await fs.open(path, 'w');
+  try {
+    await writeAll(handle, [data], 0);
     await handle.sync();
   } finally {
     await handle.close();
   }
 }
 
-/** Replaces `path` with `data` so that a crash leaves either the old or the new file: temp file, fsync, rename, fsync folder. */
-export async function replaceFileAtomically(path: string, tempPath: string, data: Buffer | string): Promise<void> {
-  const handle = await open(tempPath, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tempPath, path);
-  await syncDir(dirname(path));
-}
-
-export function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+/** Creates a folder and makes its entry in the parent durable. */
+export async function makeDirDurable(fs: FileSystem, dir: string): Promise<void> {
+  await fs.mkdir(dir);
+  await fs.syncDir(dirname(dir));
 }

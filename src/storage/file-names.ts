@@ -5,6 +5,11 @@ import { segmentFileNameDigits } from './limits.js';
 export const catalogFileName = 'topics.json';
 export const catalogTempFileName = 'topics.json.tmp';
 export const partitionMetadataFileName = 'partition.metadata';
+/** Kafka's names for the per-data-directory offset checkpoints. */
+export const recoveryPointCheckpointFileName = 'recovery-point-offset-checkpoint';
+export const logStartOffsetCheckpointFileName = 'log-start-offset-checkpoint';
+/** Written by a clean close, removed at open: its absence at open means the last run crashed. */
+export const cleanShutdownFileName = '.clean-shutdown';
 export const logSuffix = '.log';
 export const offsetIndexSuffix = '.index';
 export const timeIndexSuffix = '.timeindex';
@@ -22,6 +27,14 @@ export function partitionDirName(topic: string, partition: number): string {
 /** Matches the partition folders of one topic: `<topic>-<digits>` (unambiguous, as partitions are numbers). */
 export function partitionDirPattern(topic: string): RegExp {
   return new RegExp(`^${topic.replace(/[.]/g, '\\.')}-(\\d+)$`);
+}
+
+/** The topic and partition a partition folder name stands for, or null for any other name. */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
+  const match = /^([a-zA-Z0-9._-]+)-(\d+)$/.exec(name);
+  if (!match || match[1] === '.' || match[1] === '..') return null;
+  const partition = Number(match[2]);
+  return Number.isSafeInteger(partition) ? { topic: match[1]!, partition } : null;
 }
 
 export function segmentFileStem(baseOffset: number): string {

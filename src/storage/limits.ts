@@ -28,6 +28,16 @@ export const writevBuffersMax = 1024;
 export const writevBytesMax = 8 * 1024 * 1024;
 /** Bytes read at a time while walking batch headers in a segment file. */
 export const scanBlockBytes = 64 * 1024;
+/** Bytes read at a time by crash recovery, which reads every byte it checks. */
+export const recoveryScanBlockBytes = 1024 * 1024;
+
+/** How often the recovery-point checkpoint is written by default (Kafka's log.flush.offset.checkpoint.interval.ms is 60 s; ours is shorter, as it bounds the scan after a crash). */
+export const recoveryCheckpointIntervalMsDefault = 10_000;
+/** Bytes the memory engine holds across all partitions by default (inkwell.memory.bytes.max). */
+export const memoryBytesMaxDefault = 1024 * 1024 * 1024;
+
+/** After a failed repair of a partition's files, the next append tries again once this long has passed. */
+export const repairRetryMs = 1000;
 
 /** Largest topics.json we read back (a catalog of partitionsTotalMax partitions' topics is far smaller). */
 export const catalogBytesMax = 64 * 1024 * 1024;
@@ -35,5 +45,5 @@ export const catalogBytesMax = 64 * 1024 * 1024;
 export const segmentFileNameDigits = 20;
 
 if (segmentBytesMax > 0xffff_ffff) throw new Error('segment positions must fit a uint32');
-if (scanBlockBytes < batchHeaderBytes) throw new Error('a scan block must hold a batch header');
+if (scanBlockBytes < batchHeaderBytes || recoveryScanBlockBytes < batchHeaderBytes) throw new Error('a scan block must hold a batch header');
 if (writevBuffersMax < 1 || writevBytesMax < segmentBytesMin) throw new Error('writev bounds are too small');

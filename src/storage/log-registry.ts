@@ -34,6 +34,11 @@ export class LogRegistry<Log extends PartitionLog> {
     if (this.entries.get(key)?.log === log) this.entries.delete(key);
   }
 
+  /** The logs open now. */
+  openLogs(): Log[] {
+    return [...this.entries.values()].flatMap((entry) => (entry.log ? [entry.log] : []));
+  }
+
   /** Closes the open logs of one topic. */
   async closeTopic(topic: string): Promise<void> {
     const pattern = partitionDirPattern(topic);
@@ -46,9 +51,12 @@ export class LogRegistry<Log extends PartitionLog> {
     await Promise.all(closing);
   }
 
+  /** Closes every open log; when some fail, the others still close, and the first failure is thrown after. */
   async closeAll(): Promise<void> {
     const entries = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(entries.map((entry) => entry.opening.then((log) => log.close(), () => {})));
+    const results = await Promise.allSettled(entries.map((entry) => entry.opening.then((log) => log.close(), () => {})));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

@@ -57,6 +57,19 @@ export class OffsetIndex {
     this.length++;
   }
 
+  /** Keeps the first `count` entries (and no more than `count` as persisted). */
+  truncateTo(count: number): void {
+    this.length = Math.min(this.length, count);
+    this.persisted = Math.min(this.persisted, this.length);
+  }
+
+  /** How many leading entries name a relative offset below `relativeEnd`. */
+  countBelow(relativeEnd: number): number {
+    let count = this.length;
+    while (count > 0 && this.relativeOffsetAt(count - 1) >= relativeEnd) count--;
+    return count;
+  }
+
   /** File position from which to scan for `relativeOffset`: the last entry at or below it, else 0. */
   floorPosition(relativeOffset: number): number {
     let low = 0;
@@ -90,12 +103,22 @@ export class OffsetIndex {
    */
   static parse(file: Buffer, logBytes: number): OffsetIndex | null {
     if (file.length % offsetIndexEntryBytes !== 0 || file.length / offsetIndexEntryBytes > indexEntriesMax) return null;
-    const { entries } = fileParser.parse(file) as { entries: { relativeOffset: number; position: number }[] };
+    const index = OffsetIndex.parsePrefix(file, logBytes);
+    return index.count * offsetIndexEntryBytes === file.length ? index : null;
+  }
+
+  /**
+   * The longest well-formed leading part of an index file (crash recovery keeps what is good
+   * of an index whose tail a crash may have torn): whole entries, increasing, within the log.
+   */
+  static parsePrefix(file: Buffer, logBytes: number): OffsetIndex {
+    const whole = Math.min(Math.floor(file.length / offsetIndexEntryBytes), indexEntriesMax) * offsetIndexEntryBytes;
+    const { entries } = fileParser.parse(file.subarray(0, whole)) as { entries: { relativeOffset: number; position: number }[] };
     const index = new OffsetIndex();
     for (const entry of entries) {
       const previous = index.length - 1;
-      if (previous >= 0 && (entry.relativeOffset <= index.relativeOffsetAt(previous) || entry.position <= index.positionAt(previous))) return null;
-      if (entry.position >= logBytes) return null;
+      if (previous >= 0 && (entry.relativeOffset <= index.relativeOffsetAt(previous) || entry.position <= index.positionAt(previous))) break;
+      if (entry.position >= logBytes || entry.position === 0) break;
       index.append(entry.relativeOffset, entry.position);
     }
     index.persisted = index.length;

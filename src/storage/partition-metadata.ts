@@ -7,22 +7,25 @@
  * carries another id; opening the new topic's partition then clears it instead of serving the
  * old records.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { partitionMetadataFileName } from './file-names.js';
-import { isNotFound, replaceFileAtomically } from './file-io.js';
+import { isNotFound, makeDirDurable, replaceFileAtomically } from './file-io.js';
+import type { FileSystem } from './file-system.js';
 
 const metadataVersion = 1;
 
-/** Makes sure `dir` exists and belongs to the topic with this id (null: no id to check). */
-export async function claimPartitionDir(dir: string, topicId: Buffer | null): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/**
+ * Makes sure `dir` exists (durably: its entry in the data directory is synced) and belongs to
+ * the topic with this id (null: no id to check).
+ */
+export async function claimPartitionDir(fs: FileSystem, dir: string, topicId: Buffer | null): Promise<void> {
+  await makeDirDurable(fs, dir);
   if (topicId === null) return;
   const path = join(dir, partitionMetadataFileName);
   const id = topicId.toString('hex');
   let text: string | null = null;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await fs.readFile(path)).toString('utf8');
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -30,8 +33,8 @@ export async function claimPartitionDir(dir: string, topicId: Buffer | null): Pr
     const data = JSON.parse(text) as { version?: unknown; topicId?: unknown };
     if (data.version !== metadataVersion || typeof data.topicId !== 'string') throw new Error(`${path}: not a version ${metadataVersion} partition metadata file`);
     if (data.topicId === id) return;
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    await fs.removeTree(dir);
+    await makeDirDurable(fs, dir);
   }
-  await replaceFileAtomically(path, `${path}.tmp`, `${JSON.stringify({ version: metadataVersion, topicId: id })}\n`);
+  await replaceFileAtomically(fs, path, `${path}.tmp`, `${JSON.stringify({ version: metadataVersion, topicId: id })}\n`);
 }

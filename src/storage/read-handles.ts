@@ -4,12 +4,12 @@
  * segment retires it, and a retired handle closes when its last read finishes. So a partition
  * holds at most one read handle beyond the reads under way.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileSystem, StorageFile } from './file-system.js';
 import type { Segment } from './segment.js';
 
 interface CachedHandle {
   readonly segment: Segment;
-  readonly handle: Promise<FileHandle>;
+  readonly handle: Promise<StorageFile>;
   users: number;
   retired: boolean;
 }
@@ -17,11 +17,13 @@ interface CachedHandle {
 export class ReadHandles {
   private cached: CachedHandle | null = null;
 
-  async use<T>(segment: Segment, read: (handle: FileHandle) => Promise<T>): Promise<T> {
+  constructor(private readonly fs: FileSystem) {}
+
+  async use<T>(segment: Segment, read: (handle: StorageFile) => Promise<T>): Promise<T> {
     let entry = this.cached;
     if (!entry || entry.segment !== segment) {
       if (entry) this.retire(entry);
-      const opened: CachedHandle = { segment, handle: open(segment.logPath, 'r'), users: 0, retired: false };
+      const opened: CachedHandle = { segment, handle: this.fs.open(segment.logPath, 'r'), users: 0, retired: false };
       opened.handle.catch(() => {
         if (this.cached === opened) this.cached = null;
       });

@@ -3,9 +3,10 @@
  * offset, with its offset and time indexes. Its state is kept in two layers: what has been
  * appended (sizeBytes, endOffset, the in-memory indexes, used to place batches at append time)
  * and what is on the file (writtenBytes, writtenEndOffset, the persisted index entries), which
- * the write queue advances. Readers of the file never look past writtenBytes.
+ * the log writer advances. Readers of the file never look past writtenBytes.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileSystem, StorageFile } from './file-system.js';
+import { isNotFound } from './file-system.js';
 import { logSuffix, offsetIndexSuffix, segmentPath, timeIndexSuffix } from './file-names.js';
 import { writeAll } from './file-io.js';
 import { OffsetIndex } from './offset-index.js';
@@ -13,9 +14,9 @@ import { TimeIndex } from './time-index.js';
 import { offsetIndexEntryBytes, relativeOffsetMax, timeIndexEntryBytes } from './limits.js';
 
 interface SegmentFiles {
-  readonly log: FileHandle;
-  readonly offsetIndex: FileHandle;
-  readonly timeIndex: FileHandle;
+  readonly log: StorageFile;
+  readonly offsetIndex: StorageFile;
+  readonly timeIndex: StorageFile;
 }
 
 export class Segment {
@@ -35,12 +36,20 @@ export class Segment {
   /** The largest batch maxTimestamp, and the base offset of the first batch that had it. */
   maxTimestamp = Number.NEGATIVE_INFINITY;
   maxTimestampOffset: number;
+  /**
+   * When the segment's age starts, for segment.ms: the first batch's maxTimestamp, as Kafka
+   * does, or the wall-clock time it was placed (or loaded) when that batch has no timestamp.
+   */
+  rollBaseMs: number | null = null;
+  /** Set once retention has removed the segment (a read that still holds it answers nothing). */
+  deleted = false;
   offsetIndex = new OffsetIndex();
   timeIndex = new TimeIndex();
   /** Open while this is the segment being appended to. */
   private files: SegmentFiles | null = null;
 
   constructor(
+    readonly fs: FileSystem,
     readonly dir: string,
     readonly baseOffset: number,
   ) {
@@ -56,10 +65,19 @@ export class Segment {
     return this.maxTimestamp !== Number.NEGATIVE_INFINITY;
   }
 
+  get isOpen(): boolean {
+    return this.files !== null;
+  }
+
   /** Whether a batch of `bytes` ending at `lastOffset` must start a new segment instead. */
   isFullFor(bytes: number, lastOffset: number, segmentBytes: number): boolean {
     if (this.sizeBytes === 0) return false;
     return this.sizeBytes + bytes > segmentBytes || this.offsetIndex.full || lastOffset - this.baseOffset > relativeOffsetMax;
+  }
+
+  /** Whether the segment holds data and is at least segmentMs old (segmentMs < 0: never). */
+  isOlderThan(segmentMs: number, nowMs: number): boolean {
+    return segmentMs >= 0 && this.sizeBytes > 0 && this.rollBaseMs !== null && nowMs - this.rollBaseMs >= segmentMs;
   }
 
   /**
@@ -68,8 +86,9 @@ export class Segment {
    * timestamp grew) once indexIntervalBytes have gone by since the last one; a batch the offset
    * index already names (met again while loading) is not indexed twice.
    */
-  place(baseOffset: number, lastOffset: number, bytes: number, maxTimestamp: number, indexIntervalBytes: number): number {
+  place(baseOffset: number, lastOffset: number, bytes: number, maxTimestamp: number, indexIntervalBytes: number, nowMs: number): number {
     const position = this.sizeBytes;
+    if (position === 0) this.rollBaseMs = maxTimestamp >= 0 ? maxTimestamp : nowMs;
     if (maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = maxTimestamp;
       this.maxTimestampOffset = baseOffset;
@@ -91,15 +110,24 @@ export class Segment {
     if (this.hasTimestamp) this.timeIndex.maybeAppend(this.maxTimestamp, this.maxTimestampOffset - this.baseOffset);
   }
 
-  /** Opens the three files for appending; `create` makes them and fails if they exist. */
+  /** Marks everything placed as on the file (after loading). */
+  markWritten(): void {
+    this.writtenBytes = this.sizeBytes;
+    this.writtenEndOffset = this.endOffset;
+  }
+
+  /**
+   * Opens the three files for appending; `create` makes them and fails if they exist (the
+   * caller syncs the folder so that their entries are durable).
+   */
   async openFiles(create: boolean): Promise<void> {
     if (this.files) return;
     const flags = create ? 'wx+' : 'r+';
-    const opened: FileHandle[] = [];
+    const opened: StorageFile[] = [];
     try {
-      for (const path of [this.logPath, this.offsetIndexPath, this.timeIndexPath]) opened.push(await open(path, flags));
+      for (const path of [this.logPath, this.offsetIndexPath, this.timeIndexPath]) opened.push(await this.fs.open(path, flags));
     } catch (error) {
-      await Promise.all(opened.map((handle) => handle.close()));
+      await Promise.all(opened.map((handle) => handle.close().catch(() => {})));
       throw error;
     }
     this.files = { log: opened[0]!, offsetIndex: opened[1]!, timeIndex: opened[2]! };
@@ -113,6 +141,18 @@ export class Segment {
     this.writtenBytes = position + bytes;
     this.writtenEndOffset = endOffset;
     await this.persistIndexes();
+  }
+
+  /** fdatasync of the `.log` file: the batches written so far become durable. */
+  async syncLog(): Promise<void> {
+    await this.requireFiles().log.datasync();
+  }
+
+  /** fsync of both index files: the entries written so far become durable. */
+  async syncIndexes(): Promise<void> {
+    const files = this.requireFiles();
+    await files.offsetIndex.sync();
+    await files.timeIndex.sync();
   }
 
   /** Writes the index entries whose batches are on the file and not yet in the index files. */
@@ -135,12 +175,18 @@ export class Segment {
     }
   }
 
-  /** Adds the final time index entry, writes the remaining index entries and closes the files. */
+  /**
+   * Seals the segment when the log rolls past it or closes: adds the final time index entry,
+   * writes the remaining index entries, syncs all three files and closes them. A sealed
+   * segment is wholly durable, indexes included.
+   */
   async seal(): Promise<void> {
     if (!this.files) return;
     this.addFinalTimeEntry();
     try {
       await this.persistIndexes();
+      await this.syncLog();
+      await this.syncIndexes();
     } finally {
       await this.closeFiles();
     }
@@ -151,6 +197,24 @@ export class Segment {
     if (!files) return;
     this.files = null;
     await Promise.all([files.log.close(), files.offsetIndex.close(), files.timeIndex.close()]);
+  }
+
+  /** Closes the files, ignoring errors (after an I/O failure). */
+  async closeFilesQuietly(): Promise<void> {
+    await this.closeFiles().catch(() => {});
+  }
+
+  /** Removes the segment's files, the `.log` first (an index without its log is removed at open). */
+  async deleteFiles(): Promise<void> {
+    this.deleted = true;
+    await this.closeFilesQuietly();
+    for (const path of [this.logPath, this.offsetIndexPath, this.timeIndexPath]) {
+      try {
+        await this.fs.unlink(path);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
   }
 
   private requireFiles(): SegmentFiles {

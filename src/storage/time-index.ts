@@ -70,6 +70,19 @@ export class TimeIndex {
     this.length++;
   }
 
+  /** Keeps the first `count` entries (and no more than `count` as persisted). */
+  truncateTo(count: number): void {
+    this.length = Math.min(this.length, count);
+    this.persisted = Math.min(this.persisted, this.length);
+  }
+
+  /** How many leading entries name a relative offset at or below `relativeOffset`. */
+  countAtOrBelow(relativeOffset: number): number {
+    let count = this.length;
+    while (count > 0 && this.offsets[count - 1]! > relativeOffset) count--;
+    return count;
+  }
+
   /** Relative offset from which to scan for `timestampMs`: the last entry at or below it, else 0. */
   floorOffset(timestampMs: number): number {
     let low = 0;
@@ -102,12 +115,19 @@ export class TimeIndex {
    */
   static parse(file: Buffer, relativeEnd: number): TimeIndex | null {
     if (file.length % timeIndexEntryBytes !== 0 || file.length / timeIndexEntryBytes > timeIndexEntriesMax) return null;
-    const { entries } = fileParser.parse(file) as { entries: { timestamp: bigint; relativeOffset: number }[] };
+    const index = TimeIndex.parsePrefix(file, relativeEnd);
+    return index.count * timeIndexEntryBytes === file.length ? index : null;
+  }
+
+  /** The longest well-formed leading part of a time index file (see OffsetIndex.parsePrefix). */
+  static parsePrefix(file: Buffer, relativeEnd: number): TimeIndex {
+    const whole = Math.min(Math.floor(file.length / timeIndexEntryBytes), timeIndexEntriesMax) * timeIndexEntryBytes;
+    const { entries } = fileParser.parse(file.subarray(0, whole)) as { entries: { timestamp: bigint; relativeOffset: number }[] };
     const index = new TimeIndex();
     for (const entry of entries) {
       const timestamp = Number(entry.timestamp);
-      if (timestamp <= index.lastTimestamp || entry.relativeOffset >= relativeEnd) return null;
-      if (index.length > 0 && entry.relativeOffset < index.offsets[index.length - 1]!) return null;
+      if (timestamp <= index.lastTimestamp || entry.relativeOffset >= relativeEnd) break;
+      if (index.length > 0 && entry.relativeOffset < index.offsets[index.length - 1]!) break;
       index.maybeAppend(timestamp, entry.relativeOffset);
     }
     index.persisted = index.length;

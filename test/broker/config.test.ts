@@ -186,8 +186,8 @@ test('an unknown key is an error naming it, wherever it comes from', () => {
   assert.deepEqual(problems({ overrides: { 'num.partition': 3 } }), ['unknown config key: num.partition']);
   const path = file('unknown.properties', '# first\nnum.partitions=2\nzookeeper.connect=localhost:2181\n');
   assert.deepEqual(problems({ file: path }), [`${path}:3: unknown config key: zookeeper.connect`]);
-  const json = file('unknown.json', '{"log.retention.hours": 1}');
-  assert.deepEqual(problems({ file: json }), [`${json}: unknown config key: log.retention.hours`]);
+  const json = file('unknown.json', '{"log.cleaner.threads": 1}');
+  assert.deepEqual(problems({ file: json }), [`${json}: unknown config key: log.cleaner.threads`]);
 });
 
 test('each bad value is one line naming the key and saying what is wrong', () => {
@@ -302,13 +302,27 @@ test('topic config defaults come from the broker config', () => {
   const config = resolveConfig({ set: ['message.max.bytes=5000', 'log.segment.bytes=4096', 'log.index.interval.bytes=128'] });
   assert.deepEqual(topicConfigDefaults(config), {
     'cleanup.policy': 'delete',
+    'flush.messages': '1',
+    'flush.ms': '9223372036854775807',
     'index.interval.bytes': '128',
     'max.message.bytes': '5000',
     'message.timestamp.type': 'CreateTime',
     'retention.bytes': '-1',
     'retention.ms': '604800000',
     'segment.bytes': '4096',
+    'segment.ms': '604800000',
   });
+  // Kafka's precedence: log.retention.ms over .minutes over .hours; log.roll.ms over log.roll.hours.
+  const retention = (set: string[]) => topicConfigDefaults(resolveConfig({ set }));
+  assert.equal(retention(['log.retention.hours=1'])['retention.ms'], '3600000');
+  assert.equal(retention(['log.retention.hours=1', 'log.retention.minutes=2'])['retention.ms'], '120000');
+  assert.equal(retention(['log.retention.minutes=2', 'log.retention.ms=5'])['retention.ms'], '5');
+  assert.equal(retention(['log.retention.hours=-1'])['retention.ms'], '-1');
+  assert.equal(retention(['log.retention.bytes=1000', 'log.roll.ms=60000', 'log.flush.interval.messages=100', 'log.flush.interval.ms=50'])['segment.ms'], '60000');
+  assert.deepEqual(
+    Object.entries(retention(['log.retention.bytes=1000', 'log.flush.interval.messages=100', 'log.flush.interval.ms=50'])).filter(([name]) => /^(retention.bytes|flush)/.test(name)),
+    [['flush.messages', '100'], ['flush.ms', '50'], ['retention.bytes', '1000']],
+  );
   assert.deepEqual(Object.keys(topicConfigDefaults(config)).sort(), [...topicConfigNames]);
 });
 
@@ -323,6 +337,10 @@ test('validateTopicConfig accepts the supported topic configs and explains the r
     ['retention.ms', '-1'],
     ['retention.ms', '9007199254740991'],
     ['retention.bytes', '1073741824'],
+    ['segment.ms', '1'],
+    ['flush.messages', '1'],
+    ['flush.messages', '9223372036854775807'],
+    ['flush.ms', '0'],
   ]) {
     assert.equal(validateTopicConfig(name!, value!), null, `${name}=${value}`);
   }

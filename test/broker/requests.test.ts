@@ -155,12 +155,13 @@ test('CreateTopics validates names, partitions, replication and configs, and val
       topic('three-replicas', 1, 3),
       topic('bad-config', 1, 1, [{ name: 'no.such.config', value: '1' }]),
       topic('defaults', -1, -1),
+      topic('__consumer_offsets', 1, 1),
     ],
     timeoutMs: 5000,
     validateOnly: false,
   });
   const codes = Object.fromEntries((response.topics as { name: string; errorCode: number }[]).map((t) => [t.name, t.errorCode]));
-  assert.deepEqual(codes, { 'ok-topic': 0, 'bad/name': 17, 'zero-partitions': 37, 'three-replicas': 38, 'bad-config': 40, defaults: 0 });
+  assert.deepEqual(codes, { 'ok-topic': 0, 'bad/name': 17, 'zero-partitions': 37, 'three-replicas': 38, 'bad-config': 40, defaults: 0, __consumer_offsets: 17 });
   const again = await client.request('CreateTopics', 4, { topics: [topic('ok-topic', 3, 1)], timeoutMs: 5000, validateOnly: false });
   assert.equal((again.topics as { errorCode: number }[])[0]!.errorCode, 36);
   const dry = await client.request('CreateTopics', 4, { topics: [topic('dry-run', 2, 1)], timeoutMs: 5000, validateOnly: true });

@@ -3,7 +3,8 @@
  * fetchTopicOffsets, fetchTopicOffsetsByTimestamp, describeCluster and deleteTopics; a
  * non-idempotent producer with acks -1 and 1 whose base offsets are checked; then everything read
  * back with a plain Fetch v11 and ListOffsets v5 through the test RawClient (the kafkajs consumer
- * needs consumer groups).
+ * needs consumer groups). fetchTopicOffsetsByTimestamp finds the exact record inside compressed
+ * batches: gzip from kafkajs, snappy, lz4 and zstd produced raw.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,9 @@ import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Produ
 import { startBroker, type Broker } from '../../src/index.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import { RawClient, withTimeout } from '../helpers/raw-client.js';
+import { codecGzip, codecLz4, codecNames, codecSnappy, codecZstd, compress, type CompressionCodec } from '../../src/protocol/compression.js';
+import { attributesAt, batchHeaderBytes, batchLengthAt, batchPrefixBytes, buildBatch, compressionMask, crcAt, splitBatches } from '../../src/protocol/record-batch.js';
+import { crc32c } from '../../src/protocol/crc32c.js';
 
 let broker: Broker;
 let material: TestTls;
@@ -237,11 +241,90 @@ test('fetchTopicOffsetsByTimestamp (ListOffsets by time) finds the first record 
   assert.deepEqual(await at(t0 + 60_000), ['5']);
 });
 
-test('fetchTopicOffsetsByTimestamp inside a gzip batch', { todo: 'Inkwell does not open compressed batches for ListOffsets by time: it answers the batch base offset (Kafka answers the exact record)' }, async () => {
+/** What fetchTopicOffsetsByTimestamp answers for a one-partition topic. */
+async function offsetAt(topic: string, ms: number): Promise<string[]> {
+  return (await withTimeout(admin.fetchTopicOffsetsByTimestamp(topic, ms), limit, 'fetchTopicOffsetsByTimestamp')).map((o) => o.offset);
+}
+
+/** Inside one batch of the five records timestamped() writes: the exact record, as Kafka answers. */
+async function checkFirstRecordAtOrAfter(topic: string, t0: number): Promise<void> {
+  assert.deepEqual(await offsetAt(topic, t0 - 1), ['0']);
+  assert.deepEqual(await offsetAt(topic, t0 + 1), ['1']);
+  assert.deepEqual(await offsetAt(topic, t0 + 2500), ['3']);
+  assert.deepEqual(await offsetAt(topic, t0 + 3000), ['3']);
+  assert.deepEqual(await offsetAt(topic, t0 + 4000), ['4']);
+  assert.deepEqual(await offsetAt(topic, t0 + 60_000), ['5']);
+}
+
+test('fetchTopicOffsetsByTimestamp inside a gzip batch (kafkajs compresses it)', async () => {
   const t0 = await timestamped('kjs-time-gzip', CompressionTypes.GZIP);
-  const offsets = await withTimeout(admin.fetchTopicOffsetsByTimestamp('kjs-time-gzip', t0 + 2500), limit, 'fetchTopicOffsetsByTimestamp');
-  assert.deepEqual(offsets.map((o) => o.offset), ['3']);
+  const client = await RawClient.connect({ port, tls: { ca: material.ca } });
+  try {
+    const [batch] = await fetchBatches(client, 'kjs-time-gzip');
+    assert.equal(batch!.readInt16BE(21) & 0x07, codecGzip, 'kafkajs sent a gzip batch');
+    assert.equal(batch!.readInt32BE(57), 5, 'all five records in it');
+  } finally {
+    client.close();
+  }
+  await checkFirstRecordAtOrAfter('kjs-time-gzip', t0);
 });
+
+/** Encodes the five records of timestamped() as one batch compressed with `codec`, as a producer would. */
+async function compressedBatch(codec: CompressionCodec, t0: number): Promise<Buffer> {
+  const plain = buildBatch(Array.from({ length: 5 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i} `.repeat(50)), timestamp: t0 + i * 1000 })));
+  const records = await compress(codec, plain.subarray(batchHeaderBytes));
+  const batch = Buffer.concat([plain.subarray(0, batchHeaderBytes), records]);
+  batch.writeInt32BE(batch.length - batchPrefixBytes, batchLengthAt);
+  batch.writeUInt16BE((batch.readUInt16BE(attributesAt) & ~compressionMask) | codec, attributesAt);
+  batch.writeUInt32BE(crc32c(batch.subarray(attributesAt)), crcAt);
+  return batch;
+}
+
+for (const codec of [codecSnappy, codecLz4, codecZstd] as const) {
+  const name = codecNames[codec];
+  test(`fetchTopicOffsetsByTimestamp inside a ${name} batch (produced raw: kafkajs has no ${name} codec)`, async () => {
+    const topic = `kjs-time-${name}`;
+    assert.equal(await withTimeout(admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] }), limit, 'createTopics'), true, why());
+    const t0 = 1_700_000_000_000;
+    const client = await RawClient.connect({ port, tls: { ca: material.ca } });
+    try {
+      const produced = await client.request('Produce', 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: await compressedBatch(codec, t0) }] }],
+      });
+      const result = (produced.responses as { partitionResponses: { errorCode: number; baseOffset: bigint }[] }[])[0]!.partitionResponses[0]!;
+      assert.deepEqual({ errorCode: result.errorCode, baseOffset: result.baseOffset }, { errorCode: 0, baseOffset: 0n });
+      const [stored] = await fetchBatches(client, topic);
+      assert.equal(stored!.readInt16BE(21) & 0x07, codec, 'stored as received');
+    } finally {
+      client.close();
+    }
+    await checkFirstRecordAtOrAfter(topic, t0);
+  });
+}
+
+/** The batches of partition 0 from offset 0, as stored (one Fetch v11). */
+async function fetchBatches(client: RawClient, topic: string): Promise<Buffer[]> {
+  const response = await client.request('Fetch', 11, {
+    replicaId: -1,
+    maxWaitMs: 100,
+    minBytes: 1,
+    maxBytes: 1024 * 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const part = (response.responses as { partitions: { errorCode: number; records: Buffer | null }[] }[])[0]!.partitions[0]!;
+  assert.equal(part.errorCode, 0);
+  const split = splitBatches(part.records ?? Buffer.alloc(0));
+  assert.ok('batches' in split, 'error' in split ? split.reason : 'no batches');
+  return split.batches;
+}
 
 interface FetchedRecord {
   offset: number;

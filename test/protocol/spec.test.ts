@@ -50,27 +50,22 @@ const kafkaFirstFlexible: Record<number, number | null> = {
   18: 3, // ApiVersions
   19: 5, // CreateTopics
   20: 4, // DeleteTopics
+  21: 2, // DeleteRecords
   22: 2, // InitProducerId
   32: 4, // DescribeConfigs
+  33: 2, // AlterConfigs
   37: 2, // CreatePartitions
   42: 2, // DeleteGroups
+  44: 1, // IncrementalAlterConfigs
   47: null, // OffsetDelete
 };
 
 /** What this issue asked for: key → [name, versions]. */
 const wanted: Record<number, [string, string]> = {
-  0: ['Produce', '3-7'],
+  0: ['Produce', '0-7'],
   1: ['Fetch', '4-11'],
   2: ['ListOffsets', '1-5'],
   3: ['Metadata', '0-8'],
-  18: ['ApiVersions', '0-3'],
-  19: ['CreateTopics', '0-4'],
-  20: ['DeleteTopics', '0-4'],
-  32: ['DescribeConfigs', '0-2'],
-  37: ['CreatePartitions', '0-2'],
-};
-
-const wantedPending: Record<number, [string, string]> = {
   8: ['OffsetCommit', '0-8'],
   9: ['OffsetFetch', '0-7'],
   10: ['FindCoordinator', '0-3'],
@@ -80,10 +75,20 @@ const wantedPending: Record<number, [string, string]> = {
   14: ['SyncGroup', '0-5'],
   15: ['DescribeGroups', '0-5'],
   16: ['ListGroups', '0-4'],
+  18: ['ApiVersions', '0-3'],
+  19: ['CreateTopics', '0-4'],
+  20: ['DeleteTopics', '0-4'],
+  21: ['DeleteRecords', '0-2'],
   22: ['InitProducerId', '0-4'],
+  32: ['DescribeConfigs', '0-2'],
+  33: ['AlterConfigs', '0-1'],
+  37: ['CreatePartitions', '0-2'],
   42: ['DeleteGroups', '0-2'],
+  44: ['IncrementalAlterConfigs', '0-1'],
   47: ['OffsetDelete', '0-0'],
 };
+
+const wantedPending: Record<number, [string, string]> = {};
 
 function kebab(name: string): string {
   return name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();

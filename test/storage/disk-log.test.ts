@@ -43,8 +43,8 @@ async function fileBytes(dir: string): Promise<Map<string, Buffer>> {
 test('appends roll across many segments; every offset reads back from disk', async () => {
   await withTempDir(async (dataDir) => {
     const { storage, log } = await open(dataDir);
-    const { appended, written } = appendMany(log, 300);
-    await Promise.all(written);
+    const { appended, durable } = appendMany(log, 300);
+    await Promise.all(durable);
     const dir = join(dataDir, 'events-0');
     const names = await readdir(dir);
     const logs = names.filter((n) => n.endsWith('.log')).sort();
@@ -80,7 +80,7 @@ test('reads return whole batches: the first whole even over maxBytes, then only 
       const { batch, info } = makeBatch(3, size, [i * 10, i * 10 + 1, i * 10 + 2]);
       const result = log.append(batch, info);
       appended.push({ baseOffset: result.baseOffset, lastOffset: result.lastOffset, bytes: Buffer.from(batch), timestamps: [] });
-      await result.written;
+      await result.durable;
     }
     const bytes = appended.map((b) => b.bytes.length);
     // From the middle of the large batch with a small budget: that batch alone, whole.
@@ -99,16 +99,21 @@ test('reads return whole batches: the first whole even over maxBytes, then only 
   });
 });
 
-test('batches are readable before they are written, and tail reads come from the ring, not the file', async () => {
+test('batches are invisible until durable, and tail reads then come from the ring, not the file', async () => {
   await withTempDir(async (dataDir) => {
     const { storage, log } = await open(dataDir, { segmentBytes: 1 << 20, indexIntervalBytes: 100, ringBufferBytesMax: 1 << 20 });
-    const { appended, written } = appendMany(log, 50);
-    // Nothing awaited yet: the reads below run before the writes finish.
+    const { appended, written, durable } = appendMany(log, 50);
+    // Nothing awaited yet: the batches are placed but neither written nor synced.
     assert.ok(log.pendingWriteBytes > 0);
-    const early = await log.read(0, 1 << 20);
-    assert.deepEqual(early.chunks, appended.map((b) => b.bytes));
+    assert.equal(log.nextAppendOffset, appended.at(-1)!.lastOffset + 1);
+    assert.equal(log.logEndOffset, 0, 'nothing is visible before it is durable');
+    assert.deepEqual(await log.read(0, 1 << 20), { chunks: [], bytes: 0 });
+    assert.equal(await log.offsetForTimestamp(0), null);
+    assert.equal(log.maxTimestamp(), null);
     await Promise.all(written);
     assert.equal(log.pendingWriteBytes, 0);
+    await Promise.all(durable);
+    assert.equal(log.logEndOffset, log.nextAppendOffset);
     // With the file gone (the writer keeps its own handle), reads still work: they never touch it.
     await unlink(join(dataDir, 'events-0', '00000000000000000000.log'));
     await checkAllReads(log, appended, 'from the ring');
@@ -120,8 +125,8 @@ test('batches are readable before they are written, and tail reads come from the
 test('a ring smaller than the log serves the tail and the file the rest', async () => {
   await withTempDir(async (dataDir) => {
     const { storage, log } = await open(dataDir, { segmentBytes: 4000, indexIntervalBytes: 300, ringBufferBytesMax: 3000 });
-    const { appended, written } = appendMany(log, 200, 3);
-    await Promise.all(written);
+    const { appended, durable } = appendMany(log, 200, 3);
+    await Promise.all(durable);
     await checkAllReads(log, appended, 'ring and file');
     await checkTimestamps(log, appended, 'ring and file');
     await storage.close();
@@ -137,7 +142,7 @@ test('close and reopen: the same offsets, bytes, timestamps; appends go on', asy
     const filesAtClose = await fileBytes(dir);
 
     ({ storage, log } = await open(dataDir));
-    assert.deepEqual(log.loadReport, { rebuilt: [], truncatedBytes: 0 });
+    assert.deepEqual(log.loadReport, { rebuilt: [], truncatedBytes: 0, truncations: [], deletedSegments: [], scannedBytes: 0, recovered: false });
     assert.equal(log.logStartOffset, 0);
     assert.equal(log.logEndOffset, first.appended.at(-1)!.lastOffset + 1);
     assert.equal(log.recoveryPoint, log.logEndOffset);
@@ -210,7 +215,7 @@ test('a partial batch at the end of the last segment is cut off at open', async 
     await checkAllReads(log, appended, 'after truncation');
     const next = makeBatch(1, 5, [3]);
     const result = log.append(next.batch, next.info);
-    await result.written;
+    await result.durable;
     assert.equal(result.baseOffset, log.logEndOffset - 1);
     assertRead(await log.read(result.baseOffset, 1), [...appended, { ...result, bytes: Buffer.from(next.batch), timestamps: [3] }], result.baseOffset, 1);
     await storage.close();
@@ -223,9 +228,9 @@ test('a batch larger than segmentBytes gets a segment of its own', async () => {
     const small = makeBatch(1, 10, [1]);
     const large = makeBatch(2, 2000, [2, 3]);
     const after = makeBatch(1, 10, [4]);
-    await log.append(small.batch, small.info).written;
-    await log.append(large.batch, large.info).written;
-    await log.append(after.batch, after.info).written;
+    await log.append(small.batch, small.info).durable;
+    await log.append(large.batch, large.info).durable;
+    await log.append(after.batch, after.info).durable;
     assert.deepEqual(log.segmentBaseOffsets, [0, 1, 3]);
     assert.deepEqual((await log.read(2, 1)).chunks, [large.batch]);
     assert.deepEqual(await log.offsetForTimestamp(3), { offset: 2, timestamp: 3 });
@@ -233,19 +238,28 @@ test('a batch larger than segmentBytes gets a segment of its own', async () => {
   });
 });
 
-test('many small appends are written in order and `written` resolves for each', async () => {
+test('many small appends are written in order and `written` and `durable` resolve for each, in order', async () => {
   await withTempDir(async (dataDir) => {
     const { storage, log } = await open(dataDir, { segmentBytes: 1 << 20, indexIntervalBytes: 4096, ringBufferBytesMax: 1 << 20 });
     const order: number[] = [];
+    const durableOrder: number[] = [];
     const batches: Buffer[] = [];
     const waits: Promise<void>[] = [];
     for (let i = 0; i < 2000; i++) {
       const { batch, info } = makeBatch(1, 8, [i]);
       batches.push(batch);
-      waits.push(log.append(batch, info).written.then(() => void order.push(i)));
+      const result = log.append(batch, info);
+      waits.push(result.written.then(() => void order.push(i)));
+      waits.push(
+        result.durable.then(() => {
+          assert.ok(log.logEndOffset > result.baseOffset, 'a durable batch is visible');
+          durableOrder.push(i);
+        }),
+      );
     }
     await Promise.all(waits);
     assert.deepEqual(order, Array.from({ length: 2000 }, (_, i) => i));
+    assert.deepEqual(durableOrder, order);
     const file = await readFile(join(dataDir, 'events-0', '00000000000000000000.log'));
     assert.deepEqual(file, Buffer.concat(batches));
     assert.equal(batchHolding([], 0), -1);
@@ -253,29 +267,37 @@ test('many small appends are written in order and `written` resolves for each', 
   });
 });
 
-test('reads and timestamp lookups interleaved with appends and writes agree with the model', async () => {
+test('reads and timestamp lookups interleaved with appends, writes and syncs agree with the model', async () => {
   await withTempDir(async (dataDir) => {
     const { storage, log } = await open(dataDir, { segmentBytes: 2000, indexIntervalBytes: 150, ringBufferBytesMax: 600 });
     const appended: AppendedBatch[] = [];
-    const written: Promise<void>[] = [];
+    const durable: Promise<void>[] = [];
+    const visible = () => appended.filter((b) => b.lastOffset < log.logEndOffset);
     for (let round = 0; round < 40; round++) {
       const more = appendMany(log, 8, 100 + round, 1_000_000 + round * 1000);
       appended.push(...more.appended);
-      written.push(...more.written);
-      // Once the round's first batch is on the file (the rest were queued behind its write), its
-      // later batches, still unwritten, must still be readable.
-      await more.written[0];
-      for (const batch of more.appended) assertRead(await log.read(batch.lastOffset, 1), appended, batch.lastOffset, 1, `round ${round}, queued`);
-      // Some rounds let writes finish, most do not: reads meet batches in every state.
-      if (round % 5 === 0) await Promise.all(written);
+      durable.push(...more.durable);
+      // Once the round's first batch is durable, everything visible reads back, nothing past it does.
+      await more.durable[0];
+      const end = log.logEndOffset;
+      assert.ok(end > more.appended[0]!.baseOffset);
+      for (const batch of more.appended) {
+        const read = await log.read(batch.lastOffset, 1);
+        if (batch.lastOffset < end) assertRead(read, appended, batch.lastOffset, 1, `round ${round}, visible`);
+        else assert.deepEqual(read, { chunks: [], bytes: 0 }, `round ${round}: offset ${batch.lastOffset} is past the log end ${end}`);
+      }
+      // Some rounds let syncs finish, most do not: reads meet batches in every state.
+      if (round % 5 === 0) await Promise.all(durable);
       for (let offset = Math.max(0, log.logEndOffset - 60); offset < log.logEndOffset; offset += 3) {
-        assertRead(await log.read(offset, 500), appended, offset, 500, `round ${round}`);
+        assertRead(await log.read(offset, 500), visible(), offset, 500, `round ${round}`);
       }
       assertRead(await log.read(round, 1), appended, round, 1, `round ${round}, early offset`);
       const target = 1_000_000 + round * 500;
-      assert.deepEqual(await log.offsetForTimestamp(target), expectedLookup(appended, target), `round ${round}: timestamp ${target}`);
+      const found = await log.offsetForTimestamp(target);
+      const expected = expectedLookup(visible(), target);
+      assert.deepEqual(found, expected, `round ${round}: timestamp ${target}`);
     }
-    await Promise.all(written);
+    await Promise.all(durable);
     await storage.close();
   });
 });

@@ -42,7 +42,7 @@ test('the catalog is saved to topics.json and read back at open', async () => {
         { name: 'a.b_c-d', id: '02'.repeat(16), partitions: 1, configs: {} },
       ],
     });
-    assert.deepEqual((await readdir(dataDir)).sort(), ['topics.json']);
+    assert.deepEqual((await readdir(dataDir)).sort(), ['.clean-shutdown', 'log-start-offset-checkpoint', 'recovery-point-offset-checkpoint', 'topics.json']);
 
     storage = await openDiskStorage(dataDir);
     assert.deepEqual(storage.listTopics(), [topic('orders', 5, 1, { 'cleanup.policy': 'delete' }), topic('a.b_c-d', 1, 2)]);

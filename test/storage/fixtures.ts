@@ -36,11 +36,15 @@ export function makeBatch(records: number, valueBytes: number, timestamps: numbe
   return { batch, info: checked.info };
 }
 
-/** Appends `count` batches of 1-4 records and varied sizes, timestamps mostly rising with some going back. */
-export function appendMany(log: PartitionLog, count: number, seed = 1, startTimestamp = 1_000_000): { appended: AppendedBatch[]; written: Promise<void>[] } {
+/**
+ * Appends `count` batches of 1-4 records and varied sizes, timestamps mostly rising with some
+ * going back. `written` and `durable` are the append results' promises.
+ */
+export function appendMany(log: PartitionLog, count: number, seed = 1, startTimestamp = 1_000_000): { appended: AppendedBatch[]; written: Promise<void>[]; durable: Promise<void>[] } {
   const next = sequence(seed);
   const appended: AppendedBatch[] = [];
   const written: Promise<void>[] = [];
+  const durable: Promise<void>[] = [];
   let clock = startTimestamp;
   for (let i = 0; i < count; i++) {
     const records = 1 + Math.floor(next() * 4);
@@ -53,8 +57,9 @@ export function appendMany(log: PartitionLog, count: number, seed = 1, startTime
     assert.equal(result.lastOffset - result.baseOffset + 1, records);
     appended.push({ baseOffset: result.baseOffset, lastOffset: result.lastOffset, bytes: Buffer.from(batch), timestamps });
     written.push(result.written);
+    durable.push(result.durable);
   }
-  return { appended, written };
+  return { appended, written, durable };
 }
 
 export function batchHolding(appended: AppendedBatch[], offset: number): number {

@@ -1,0 +1,15 @@
+/** Whether our own client (src/client, exported from src/index.ts) exists in this build. */
+import { existsSync } from 'node:fs';
+import { benchScript } from '../paths.js';
+
+/** The producer script for our client, or null when src/index.ts exports no Producer yet. */
+export async function ourClientScript(): Promise<string | null> {
+  const script = benchScript('clients/ours-producer.js');
+  if (!existsSync(script)) return null;
+  try {
+    const api = (await import('../../src/index.js')) as Record<string, unknown>;
+    return typeof api.Producer === 'function' ? script : null;
+  } catch {
+    return null;
+  }
+}
