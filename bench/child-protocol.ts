@@ -6,21 +6,29 @@
 import { createInterface } from 'node:readline';
 
 const goAheads: (() => void)[] = [];
+/** Go-aheads that arrived before the mark they answer. */
+let early = 0;
 let stdinLines: ReturnType<typeof createInterface> | undefined;
 
 function listen(): void {
   if (stdinLines) return;
   stdinLines = createInterface({ input: process.stdin });
-  stdinLines.on('line', () => goAheads.shift()?.());
+  stdinLines.on('line', () => {
+    const waiting = goAheads.shift();
+    if (waiting) waiting();
+    else early++;
+  });
 }
 
 /** Announces a phase boundary and waits until the suite has taken its measurements. */
 export function mark(name: string): Promise<void> {
   listen();
-  return new Promise((resolve) => {
-    goAheads.push(resolve);
-    process.stdout.write(`mark ${name}\n`);
-  });
+  process.stdout.write(`mark ${name}\n`);
+  if (early > 0) {
+    early--;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => goAheads.push(resolve));
 }
 
 export function report(result: unknown): void {

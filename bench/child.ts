@@ -83,6 +83,11 @@ export function runCommand(command: string, args: readonly string[], options: Co
 function describeTail(tail: Tail): string {
   const lines = tail.toString().split('\n').filter(Boolean);
   if (lines.length === 0) return '';
+  // A Node crash ends with its version after the stack: the error line is the one to show.
+  if (/^Node\.js v/.test(lines[lines.length - 1]!)) {
+    const thrown = [...lines].reverse().find((line) => /^\w*(Error|Exception)\b|^\s*\w+Error:/.test(line));
+    if (thrown) return `: ${thrown.trim()}`;
+  }
   // A client that fails per record repeats one line; show it once with the count seen.
   const last = lines[lines.length - 1]!;
   const repeats = lines.filter((line) => line === last).length;

@@ -24,6 +24,8 @@ const pythonQueueMessagesMax = 20_000;
 const kafkajsBatchValues = 50;
 /** How long a stopping kafkajs producer keeps resending a batch not yet acknowledged. */
 const stopWaitMs = 60_000;
+/** How long one kafkajs send may take (its own retries included) before it counts as failed. */
+const kafkajsSendTimeoutMs = 45_000;
 /** Pause between a failed kafkajs send and its retry. */
 const kafkajsRetryPauseMs = 100;
 
@@ -132,16 +134,17 @@ export function startKafkajsProducer(bootstrap: string, topic: string, partition
         for (let i = 0; i < kafkajsBatchValues; i++, next++) batch.push({ value: `js-${next}`, partition: next % partitions });
       }
       try {
-        await producer.send({ topic, acks: -1, timeout: 10_000, messages: batch });
+        await withTimeout(producer.send({ topic, acks: -1, timeout: 10_000, messages: batch }), kafkajsSendTimeoutMs, 'kafkajs send');
         for (const message of batch) acknowledged.set(message.value, message.partition);
         batch = [];
-      } catch {
+      } catch (error) {
+        if (process.env.DURABILITY_DEBUG) console.error(`kafkajs send of ${batch[0]!.value}.. failed: ${(error as Error).name}: ${(error as Error).message}`);
         // Not acknowledged: send the same values again (they may be in the log already).
         await pause(kafkajsRetryPauseMs);
         if (stopping && Date.now() - stoppedAt > stopWaitMs) break;
       }
     }
-    await producer.disconnect().catch(() => {});
+    await withTimeout(producer.disconnect(), kafkajsSendTimeoutMs, 'kafkajs disconnect').catch(() => {});
   })();
   return {
     name: 'kafkajs',
@@ -153,6 +156,15 @@ export function startKafkajsProducer(bootstrap: string, topic: string, partition
       await loop;
     },
   };
+}
+
+/** `promise`, or a rejection once `ms` have passed (the harness never waits on a client forever). */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function pause(ms: number): Promise<void> {

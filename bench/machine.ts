@@ -24,6 +24,12 @@ export function commitDescription(): string {
   return changed ? `${commit} + uncommitted changes` : commit;
 }
 
+/** The soft limit on open files this process (and so its children) may have, or null if unknown. */
+export function openFilesSoftLimit(): number | null {
+  const soft = Number(quiet('sh', ['-c', 'ulimit -n']));
+  return Number.isSafeInteger(soft) && soft > 0 ? soft : null;
+}
+
 export function openFilesLimit(): string {
   const soft = quiet('sh', ['-c', 'ulimit -n']);
   const hard = quiet('sh', ['-c', 'ulimit -Hn']);

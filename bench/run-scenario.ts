@@ -34,6 +34,16 @@ export interface PhaseSample {
   readonly sample: Sample;
 }
 
+/** A run that failed after some of its phases had been measured: those keep their figures. */
+export class PartialRun extends Error {
+  constructor(
+    failure: unknown,
+    readonly done: readonly PhaseSample[],
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
+
 /** Measures a phase: broker CPU used during it, and its memory at its end. */
 class PhaseMeter {
   private readonly cpu: CpuMeter;
@@ -60,8 +70,15 @@ export async function runOnce(scenario: Scenario, system: SystemId, client: Clie
   try {
     samples = await clientRun(scenario, broker, client, context);
   } catch (error) {
-    await broker.stop().catch(() => {});
-    throw error;
+    // What the broker said (its exit status, or the last problem it logged) explains more than the client's error.
+    const stopped = await broker.stop().then(
+      () => null,
+      (stopError: unknown) => stopError,
+    );
+    const brokerSaid = stopped instanceof Error ? stopped.message : lastProblem(broker.logTail());
+    if (brokerSaid === null) throw error;
+    const message = `${error instanceof Error ? error.message : String(error)}; broker: ${brokerSaid}`;
+    throw error instanceof PartialRun ? new PartialRun(new Error(message), error.done) : new Error(message);
   }
   await broker.stop();
   return samples;
@@ -111,36 +128,65 @@ async function clientRun(scenario: Scenario, broker: RunningBroker, client: Clie
       meter.start();
       const produced = await kcatProduce(broker, 'bench', input, recordBytes, timeoutMs, workload.partitions > 1);
       const produceMeasure = meter.end();
+      const produceSample: PhaseSample = { phase: 'produce', sample: { repetition, records, bytes, seconds: produced.seconds, ...produceMeasure, spawnToExitSeconds: produced.seconds } };
       meter.start();
-      const consumed = await kcatConsume(broker, 'bench', recordBytes, timeoutMs);
+      let consumed: Awaited<ReturnType<typeof kcatConsume>>;
+      try {
+        consumed = await kcatConsume(broker, 'bench', recordBytes, timeoutMs);
+        // The mock keeps only ~5 MiB per partition, so only Inkwell must give everything back.
+        if (broker.system !== 'mock' && consumed.lines !== records) throw new Error(`kcat read back ${consumed.lines} records of the ${records} produced`);
+        if (consumed.lines === 0 || consumed.firstOutputSeconds === null) throw new Error('kcat consumed nothing');
+      } catch (error) {
+        throw new PartialRun(error, [produceSample]);
+      }
       const consumeMeasure = meter.end();
-      // The mock keeps only ~5 MiB per partition, so only Inkwell must give everything back.
-      if (broker.system !== 'mock' && consumed.lines !== records) throw new Error(`kcat read back ${consumed.lines} records of the ${records} produced`);
-      if (consumed.lines === 0 || consumed.firstOutputSeconds === null) throw new Error('kcat consumed nothing');
       return [
-        { phase: 'produce', sample: { repetition, records, bytes, seconds: produced.seconds, ...produceMeasure, spawnToExitSeconds: produced.seconds } },
+        produceSample,
         {
           phase: 'consume',
           sample: {
             repetition,
             records: consumed.lines,
             bytes: consumed.lines * recordBytes,
-            seconds: consumed.seconds - consumed.firstOutputSeconds,
+            seconds: consumed.seconds - consumed.firstOutputSeconds!,
             ...consumeMeasure,
             spawnToExitSeconds: consumed.seconds,
           },
         },
       ];
     }
-    if (client === 'kafkajs' || client === 'ours') {
-      const script = client === 'kafkajs' ? benchScript('clients/kafkajs-producer.js') : context.oursScript;
-      if (script === null) throw new Error('our client is not built');
+    if (client === 'kafkajs') {
       let measure: ReturnType<PhaseMeter['end']> | null = null;
-      const result = await runNodeChild<ProduceResult>(script, [...endpoint, '--records', String(records), '--record-bytes', String(recordBytes), '--topic', `bench-${client}`], {
+      const result = await runNodeChild<ProduceResult>(benchScript('clients/kafkajs-producer.js'), [...endpoint, '--records', String(records), '--record-bytes', String(recordBytes), '--topic', 'bench-kafkajs'], {
         timeoutMs,
         onMark: childMarks('connected', 'produced', (m) => (measure = m)),
       });
       return [{ phase: 'produce', sample: { repetition, records: result.records, bytes: result.records * recordBytes, seconds: result.seconds, ...orEmpty(measure) } }];
+    }
+    if (client === 'ours') {
+      const script = context.oursScript;
+      if (script === null) throw new Error('our client is not built');
+      const samples: PhaseSample[] = [];
+      for (const [mode, ends] of [
+        ['produce', 'produced'],
+        ['consume', 'consumed'],
+      ] as const) {
+        let measure: ReturnType<PhaseMeter['end']> | null = null;
+        const capForMock = broker.system === 'mock' ? ['--list-offsets-max', '3'] : [];
+        let result: ProduceResult;
+        try {
+          result = await runNodeChild<ProduceResult>(script, [...endpoint, ...capForMock, '--mode', mode, '--records', String(records), '--record-bytes', String(recordBytes), '--topic', 'bench-ours'], {
+            timeoutMs,
+            onMark: childMarks('connected', ends, (m) => (measure = m)),
+          });
+        } catch (error) {
+          throw new PartialRun(error, samples);
+        }
+        // The mock keeps only ~5 MiB per partition, so only Inkwell must give everything back.
+        if (mode === 'consume' && broker.system !== 'mock' && result.records < records) throw new Error(`our consumer read back ${result.records} of ${records} records`);
+        samples.push({ phase: mode, sample: { repetition, records: result.records, bytes: result.records * recordBytes, seconds: result.seconds, ...orEmpty(measure) } });
+      }
+      return samples;
     }
     throw new Error(`client ${client} does not run throughput scenarios`);
   }
@@ -149,7 +195,12 @@ async function clientRun(scenario: Scenario, broker: RunningBroker, client: Clie
     const result = await runNodeChild<LatencyResult>(
       benchScript('clients/latency-client.js'),
       [...endpoint, '--rate', String(workload.rate), '--seconds', String(workload.seconds), '--warmup-seconds', String(workload.warmupSeconds), '--record-bytes', String(workload.recordBytes), '--fetch-wait-ms', String(broker.fetchWaitMs)],
-      { timeoutMs, onMark: childMarks('connected', '', () => {}) },
+      {
+        timeoutMs,
+        onMark: (name) => {
+          if (name === 'connected') meter.start();
+        },
+      },
     );
     const measure = meter.end();
     return [
@@ -223,6 +274,12 @@ async function clientRun(scenario: Scenario, broker: RunningBroker, client: Clie
       },
     },
   ];
+}
+
+/** The last line of a broker log that reports a problem, or null. */
+function lastProblem(log: string): string | null {
+  const lines = log.split('\n').filter((line) => /error|fail|EMFILE|ENOSPC|refus|cannot/i.test(line));
+  return lines.length > 0 ? lines[lines.length - 1]!.replace(/^\S+Z /, '').slice(0, 300) : null;
 }
 
 function orEmpty(measure: ReturnType<PhaseMeter['end']> | null): Partial<ReturnType<PhaseMeter['end']>> & { brokerCpuSeconds: number | null; brokerPeakRssBytes: number | null } {

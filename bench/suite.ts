@@ -3,19 +3,19 @@
  * `repetitions` times on a fresh broker, then writes bench/results/<date>.json, a markdown
  * report and two SVG charts, and returns the markdown for stdout.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { generateCertificates } from '../src/cli/certs.js';
 import { scenarios, smokeScenario, type ClientId, type Mode, type Scenario } from './scenarios.js';
 import { systemCatalog, kcatUnavailable } from './systems/catalog.js';
 import type { SystemId, SystemInfo } from './systems/types.js';
-import { runOnce, type RunContext } from './run-scenario.js';
+import { PartialRun, runOnce, type RunContext } from './run-scenario.js';
 import { rowKey, summarize, type Row, type SuiteResult } from './results.js';
 import { ProgressBar } from './report/progress.js';
 import { markdownReport } from './report/markdown.js';
 import { latencyChart, throughputChart } from './report/figures.js';
-import { commitDescription, kcatVersion, loadAverage, machineBasics, openFilesLimit } from './machine.js';
+import { commitDescription, kcatVersion, loadAverage, machineBasics, openFilesLimit, openFilesSoftLimit } from './machine.js';
 import { ourClientScript } from './clients/ours.js';
 import { cliMain } from './paths.js';
 
@@ -89,6 +89,24 @@ function selectScenarios(options: SuiteOptions): Scenario[] {
   return all.filter((s) => options.only.some((needle) => s.id.includes(needle) || s.group === needle));
 }
 
+/** Files a process needs besides its connections (modules, data files, pipes). */
+const filesReserve = 256;
+
+/**
+ * Nothing is raised system-wide: when `ulimit -n` cannot hold a scenario's connections in one
+ * process, the scenario opens as many as fit and says so (its id then names the real count).
+ */
+function fitToFileLimit(selected: readonly Scenario[], limit: number | null, notes: string[]): Scenario[] {
+  if (limit === null) return [...selected];
+  return selected.map((scenario) => {
+    const w = scenario.workload;
+    if ((w.kind !== 'idle' && w.kind !== 'connections') || w.connections + filesReserve <= limit) return scenario;
+    const fits = limit - filesReserve;
+    notes.push(`ulimit -n is ${limit}: ${scenario.id} opened ${fits.toLocaleString('en-US')} connections instead of ${w.connections.toLocaleString('en-US')}.`);
+    return { ...scenario, id: scenario.id.replace(String(w.connections), String(fits)), title: scenario.title.replace(w.connections.toLocaleString('en-US'), fits.toLocaleString('en-US')), workload: { ...w, connections: fits } };
+  });
+}
+
 function dateStamp(): string {
   return new Date().toISOString().slice(0, 10);
 }
@@ -99,7 +117,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
   const systems = systemCatalog();
   const oursScript = await ourClientScript();
   const clientsUnavailable = clientAvailability(oursScript);
-  const selected = selectScenarios(options);
+  const limitNotes: string[] = [];
+  const selected = fitToFileLimit(selectScenarios(options), openFilesSoftLimit(), limitNotes);
   const runs = plan(selected, systems, options, clientsUnavailable);
   if (runs.length === 0) throw new Error('nothing to run: no scenario, system and client match the options');
 
@@ -121,7 +140,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
         for (const { phase, sample } of samples) rowFor(rows, run, phase).samples.push(sample);
       } catch (error) {
         const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 400);
-        for (const phase of phases) rowFor(rows, run, phase).errors.push(`rep ${run.repetition}: ${message}`);
+        const done = error instanceof PartialRun ? error.done : [];
+        for (const { phase, sample } of done) rowFor(rows, run, phase).samples.push(sample);
+        for (const phase of phases) if (!done.some((d) => d.phase === phase)) rowFor(rows, run, phase).errors.push(`rep ${run.repetition}: ${message}`);
       }
       progress.step(labelText);
     }
@@ -147,7 +168,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
     systems,
     scenarios: selected.map(({ id, group, title, workload }) => ({ id, group, title, workload })),
     rows: [...rows.values()].map((row) => ({ ...row, summary: summarize(row) })),
-    notes: notes(clientsUnavailable, selected),
+    notes: [...notes(clientsUnavailable, selected), ...limitNotes],
   };
   const markdown = markdownReport(result);
   const files = options.outDirectory ? writeOutputs(result, markdown, options.outDirectory) : [];
@@ -159,7 +180,7 @@ function defaultPhases(run: PlannedRun) {
   if (run.client === 'pipe') return ['pipe'] as const;
   switch (run.scenario.workload.kind) {
     case 'throughput':
-      return run.client === 'kcat' ? (['produce', 'consume'] as const) : (['produce'] as const);
+      return run.client === 'kafkajs' ? (['produce'] as const) : (['produce', 'consume'] as const);
     case 'latency':
       return ['latency'] as const;
     case 'connections':
@@ -192,11 +213,21 @@ function notes(clientsUnavailable: Record<ClientId, string | null>, selected: re
   return list;
 }
 
-function writeOutputs(result: SuiteResult, markdown: string, directory: string): string[] {
+/** Renders the report and charts again from a saved <date>.json (after changing the report code, say). */
+export function renderSaved(jsonPath: string, outDirectory: string | null): SuiteOutput {
+  const result = JSON.parse(readFileSync(jsonPath, 'utf8')) as SuiteResult;
+  if (result.format !== 'inkwell-bench/1') throw new Error(`${jsonPath} is not an inkwell bench result`);
+  const markdown = markdownReport(result);
+  const stem = basename(jsonPath).replace(/\.json$/, '');
+  const files = outDirectory ? writeOutputs(result, markdown, outDirectory, stem, false) : [];
+  return { result, markdown, files };
+}
+
+function writeOutputs(result: SuiteResult, markdown: string, directory: string, stemName = `${dateStamp()}${result.mode === 'full' ? '' : `-${result.mode}`}`, withJson = true): string[] {
   mkdirSync(directory, { recursive: true });
-  const stem = join(directory, `${dateStamp()}${result.mode === 'full' ? '' : `-${result.mode}`}`);
+  const stem = join(directory, stemName);
   const files: [string, string][] = [
-    [`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`],
+    ...(withJson ? [[`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`] as [string, string]] : []),
     [`${stem}.md`, markdown],
   ];
   const throughput = throughputChart(result);

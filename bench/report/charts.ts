@@ -38,8 +38,11 @@ function makeScale(axis: AxisSpec, values: readonly number[], from: number, to: 
   let min = present.length ? Math.min(...present) : 1;
   let max = present.length ? Math.max(...present) : 10;
   if (axis.log) {
-    min = 10 ** Math.floor(Math.log10(min));
-    max = 10 ** Math.ceil(Math.log10(max));
+    // With ticks given, the axis spans the ticks around the data; else whole decades.
+    const below = axis.ticks?.filter((t) => t <= min);
+    const above = axis.ticks?.filter((t) => t >= max);
+    min = below?.length ? Math.max(...below) : 10 ** Math.floor(Math.log10(min));
+    max = above?.length ? Math.min(...above) : 10 ** Math.ceil(Math.log10(max));
     if (min === max) max = min * 10;
     const span = Math.log10(max) - Math.log10(min);
     const scale = ((v: number) => from + ((Math.log10(Math.max(v, min)) - Math.log10(min)) / span) * (to - from)) as Scale;
@@ -64,17 +67,32 @@ function niceStep(raw: number): number {
   return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power;
 }
 
-const margin = { left: 80, right: 250, top: 40, bottom: 55 };
+interface Margin {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
 
-function frame(width: number, height: number, title: string, xLabel: string, yLabel: string): string[] {
+/** Roughly how wide a text is at 12 px sans-serif (no font metrics here). */
+function textWidth(text: string, fontSize = 12): number {
+  return text.length * fontSize * 0.56;
+}
+
+/** Room on the right for the legend's longest entry. */
+function marginFor(legendNames: readonly string[], bottom = 55): Margin {
+  return { left: 80, right: 60 + Math.max(80, ...legendNames.map((name) => textWidth(name))), top: 40, bottom };
+}
+
+function frame(margin: Margin, width: number, height: number, title: string, xLabel: string, yLabel: string): string[] {
   return [
     text((margin.left + width - margin.right) / 2, 22, title, { 'text-anchor': 'middle', 'font-size': 15, 'font-weight': 'bold' }),
-    text((margin.left + width - margin.right) / 2, height - 12, xLabel, { 'text-anchor': 'middle' }),
+    text((margin.left + width - margin.right) / 2, height - 10, xLabel, { 'text-anchor': 'middle' }),
     element('text', { x: 18, y: (margin.top + height - margin.bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 18 ${(margin.top + height - margin.bottom) / 2})` }, [escapeXml(yLabel)]),
   ];
 }
 
-function yGrid(y: Scale, axis: AxisSpec, width: number): string[] {
+function yGrid(margin: Margin, y: Scale, axis: AxisSpec, width: number): string[] {
   return y.ticks.flatMap((t) => [
     line(margin.left, y(t), width - margin.right, y(t), { stroke: '#ddd' }),
     text(margin.left - 6, y(t) + 4, axis.format(t), { 'text-anchor': 'end' }),
@@ -93,12 +111,13 @@ function whisker(x: number, low: number, high: number, color: string): string[] 
 }
 
 export function lineChart(spec: { title: string; x: AxisSpec; y: AxisSpec; series: readonly LineSeries[]; width?: number; height?: number }): string {
-  const width = spec.width ?? 900;
+  const margin = marginFor(spec.series.map((s) => s.name));
+  const width = spec.width ?? 640 + margin.right;
   const height = spec.height ?? 480;
   const points = spec.series.flatMap((s) => s.points);
   const x = makeScale(spec.x, points.map((p) => p.x), margin.left, width - margin.right);
   const y = makeScale(spec.y, points.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]), height - margin.bottom, margin.top);
-  const parts = [...frame(width, height, spec.title, spec.x.label, spec.y.label), ...yGrid(y, spec.y, width)];
+  const parts = [...frame(margin, width, height, spec.title, spec.x.label, spec.y.label), ...yGrid(margin, y, spec.y, width)];
   for (const t of x.ticks) {
     parts.push(line(x(t), margin.top, x(t), height - margin.bottom, { stroke: '#eee' }), text(x(t), height - margin.bottom + 16, spec.x.format(t), { 'text-anchor': 'middle' }));
   }
@@ -122,12 +141,25 @@ export interface BarGroup {
   readonly values: readonly Point[];
 }
 
-export function groupedBarChart(spec: { title: string; xLabel: string; y: AxisSpec; barNames: readonly string[]; groups: readonly BarGroup[]; width?: number; height?: number }): string {
-  const width = spec.width ?? Math.max(700, 140 + spec.groups.length * (spec.barNames.length * 14 + 24) + margin.right);
+export function groupedBarChart(spec: {
+  title: string;
+  xLabel: string;
+  y: AxisSpec;
+  barNames: readonly string[];
+  groups: readonly BarGroup[];
+  /** A dashed horizontal line, e.g. a target. */
+  reference?: { value: number; label: string };
+  width?: number;
+  height?: number;
+}): string {
+  const margin = marginFor(spec.barNames, 75);
+  const longestLabel = Math.max(...spec.groups.flatMap((g) => g.label.split('\n').map((l) => textWidth(l, 11))));
+  const groupWidthMin = Math.max(spec.barNames.length * 14 + 24, longestLabel + 14);
+  const width = spec.width ?? Math.max(600, margin.left + spec.groups.length * groupWidthMin + margin.right);
   const height = spec.height ?? 480;
-  const values = spec.groups.flatMap((g) => g.values.flatMap((v) => [v.y, v.high ?? v.y]));
+  const values = [...spec.groups.flatMap((g) => g.values.flatMap((v) => [v.y, v.high ?? v.y])), ...(spec.reference ? [spec.reference.value] : [])];
   const y = makeScale(spec.y, values, height - margin.bottom, margin.top);
-  const parts = [...frame(width, height, spec.title, spec.xLabel, spec.y.label), ...yGrid(y, spec.y, width)];
+  const parts = [...frame(margin, width, height, spec.title, spec.xLabel, spec.y.label), ...yGrid(margin, y, spec.y, width)];
   const plotWidth = width - margin.left - margin.right;
   const groupWidth = plotWidth / Math.max(1, spec.groups.length);
   const barWidth = Math.min(18, (groupWidth - 12) / spec.barNames.length);
@@ -145,6 +177,10 @@ export function groupedBarChart(spec: { title: string; xLabel: string; y: AxisSp
     labelLines.forEach((labelLine, i) => parts.push(text(margin.left + g * groupWidth + groupWidth / 2, height - margin.bottom + 16 + i * 13, labelLine, { 'text-anchor': 'middle', 'font-size': 11 })));
   });
   parts.push(rect(margin.left, margin.top, plotWidth, height - margin.top - margin.bottom, { fill: 'none', stroke: '#999' }));
+  if (spec.reference) {
+    const at = y(spec.reference.value);
+    parts.push(line(margin.left, at, margin.left + plotWidth, at, { stroke: '#000', 'stroke-dasharray': '6 4' }), text(margin.left + plotWidth + 6, at + 4, spec.reference.label, { 'font-size': 11 }));
+  }
   parts.push(...legend(width - margin.right + 16, margin.top + 8, spec.barNames.map((name, i) => ({ name, color: palette[i % palette.length]! }))));
   return svgDocument(width, height, parts);
 }

@@ -78,6 +78,7 @@ export async function startInkwell(system: SystemId, setup: InkwellSetup, baseSe
     pid: child.pid!,
     caFile: join(setup.certificates, 'ca-cert.pem'),
     fetchWaitMs: 500,
+    logTail: () => stderr.toString(),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);

@@ -45,6 +45,7 @@ export async function startMock(): Promise<RunningBroker> {
     pid: child.pid!,
     caFile: null,
     fetchWaitMs: 1,
+    logTail: () => stderr.toString(),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -30,6 +30,8 @@ export interface RunningBroker {
   readonly fetchWaitMs: number;
   /** Stops the broker and removes its data. */
   stop(): Promise<void>;
+  /** The last lines the broker logged (stderr), for reporting a failed run. */
+  logTail(): string;
 }
 
 export interface BrokerStartOptions {

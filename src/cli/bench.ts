@@ -19,6 +19,7 @@ const BenchFlags = Type.Object({
   systems: Type.Optional(Type.String({ minLength: 1, expected: 'a comma-separated list of systems' })),
   clients: Type.Optional(Type.String({ minLength: 1, expected: 'a comma-separated list of clients' })),
   out: Type.Optional(Type.String({ minLength: 1, expected: 'a directory' })),
+  render: Type.Optional(Type.String({ minLength: 1, expected: 'a results .json file' })),
   'inkwell-cli': Type.Optional(Type.String({ minLength: 1, expected: 'the path of an inkwell main.js' })),
   'no-write': Type.Optional(Type.Boolean()),
   'no-progress': Type.Optional(Type.Boolean()),
@@ -46,6 +47,8 @@ Options:
   --clients LIST       ${clientIds.join(', ')}
   --out DIR            where to write results (default bench/results)
   --inkwell-cli FILE   measure the broker of another build (its dist/src/cli/main.js)
+  --render FILE.json   run nothing: print the report of a saved run and redraw its charts
+                       (into --out, default bench/results)
   --no-write           print the report only
   --no-progress        no progress bar (it is drawn only when stderr is a terminal anyway)
   --smoke              the smallest scenario only (what the smoke test runs)
@@ -87,6 +90,18 @@ export async function runBench(args: readonly string[]): Promise<number> {
   const inkwellCli = flags['inkwell-cli'] !== undefined ? resolve(flags['inkwell-cli']) : undefined;
   if (inkwellCli !== undefined && !existsSync(inkwellCli)) throw new UsageError(`bench: --inkwell-cli ${inkwellCli} does not exist`);
 
+  if (flags.render !== undefined) {
+    const { renderSaved } = (await import(suiteModule('suite.js').href)) as typeof import('../../bench/suite.js');
+    let output: ReturnType<typeof renderSaved>;
+    try {
+      output = renderSaved(resolve(flags.render), outDirectory);
+    } catch (error) {
+      throw new UsageError(`bench: --render ${flags.render}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    process.stdout.write(output.markdown);
+    for (const file of output.files) process.stderr.write(`wrote ${file}\n`);
+    return 0;
+  }
   if (flags.profile === true) {
     const { runProfile } = (await import(suiteModule('profile/run-profile.js').href)) as typeof import('../../bench/profile/run-profile.js');
     const report = await runProfile({ quick: mode === 'quick', outDirectory, inkwellCli });

@@ -373,3 +373,75 @@ test('a producer rides through a broker restart on the same address', async () =
     restartData.remove();
   }
 });
+
+test('manual commit: nothing is committed until commit(), then exactly what was given', async () => {
+  const topic = 'manual-commit';
+  const groupId = 'manual';
+  await createTopic(topic, 1);
+  const producer = track(new Producer(client()));
+  await Promise.all(Array.from({ length: 10 }, (_, i) => producer.send({ topic, value: String(i) })));
+  const consumer = track(new Consumer({ ...client(), groupId, autoCommit: false, autoOffsetReset: 'earliest', heartbeatIntervalMs: 100, maxWaitMs: 100 }));
+  await consumer.subscribe([topic]);
+  let read = 0;
+  for await (const record of consumer) {
+    read++;
+    if (record.offset === 9) break;
+  }
+  assert.equal(read, 10);
+  const admin = track(new Admin(client()));
+  assert.deepEqual(
+    (await admin.fetchOffsets(groupId, [topic])).map((c) => c.offset),
+    [-1],
+  );
+  await consumer.commit([{ topic, partition: 0, offset: 4, metadata: 'halfway' }]);
+  const [committed] = await admin.fetchOffsets(groupId, [topic]);
+  assert.equal(committed!.offset, 4);
+  assert.equal(committed!.metadata, 'halfway');
+  await consumer.commit();
+  assert.equal((await admin.fetchOffsets(groupId, [topic]))[0]!.offset, 10);
+  await consumer.close();
+  await producer.close();
+  await admin.close();
+});
+
+test('admin groups: list, describe a live member, reset offsets, delete', async () => {
+  const topic = 'admin-groups';
+  const groupId = 'admin-group';
+  await createTopic(topic, 2);
+  const producer = track(new Producer(client()));
+  await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send({ topic, key: String(i), value: String(i) })));
+  await producer.close();
+  const consumer = track(new Consumer({ ...client(), clientId: 'described', groupId, assignors: ['range'], autoOffsetReset: 'earliest', heartbeatIntervalMs: 100 }));
+  await consumer.subscribe([topic]);
+  const admin = track(new Admin(client()));
+  assert.ok((await admin.listGroups()).some((g) => g.groupId === groupId && g.protocolType === 'consumer'));
+  const [live] = await admin.describeGroups([groupId]);
+  assert.equal(live!.state, 'Stable');
+  assert.equal(live!.protocol, 'range');
+  assert.equal(live!.members.length, 1);
+  assert.equal(live!.members[0]!.clientId, 'described');
+  assert.deepEqual(live!.members[0]!.topics, [topic]);
+  assert.deepEqual(live!.members[0]!.assignment, [{ topic, partitions: [0, 1] }]);
+  await consumer.close();
+  const latest = await admin.resetOffsets(groupId, topic, 'latest');
+  assert.equal(
+    latest.reduce((sum, c) => sum + c.offset, 0),
+    20,
+  );
+  assert.deepEqual(
+    (await admin.resetOffsets(groupId, topic, 'earliest')).map((c) => c.offset),
+    [0, 0],
+  );
+  await admin.resetOffsets(groupId, topic, 3);
+  assert.deepEqual(
+    (await admin.fetchOffsets(groupId)).map((c) => [c.topic, c.partition, c.offset]),
+    [
+      [topic, 0, 3],
+      [topic, 1, 3],
+    ],
+  );
+  await admin.deleteGroups([groupId]);
+  assert.ok(!(await admin.listGroups()).some((g) => g.groupId === groupId));
+  await assert.rejects(admin.deleteGroups([groupId]), (error: unknown) => error instanceof KafkaError && error.errorName === 'GROUP_ID_NOT_FOUND');
+  await admin.close();
+});

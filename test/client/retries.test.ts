@@ -29,7 +29,17 @@ class ScriptedCluster {
     readonly broker: FakeBroker,
     readonly topic: string,
   ) {
-    broker.onRequest = (request) => void this.handle(request);
+    // One request at a time, in arrival order, as a broker handles a connection's requests.
+    broker.onRequest = (request) => {
+      this.queue = this.queue.then(() => this.handle(request));
+    };
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Handles requests the test's own onRequest passes on. */
+  forward(request: FakeRequest): void {
+    this.queue = this.queue.then(() => this.handle(request));
   }
 
   private metadata(): Message {
@@ -119,7 +129,7 @@ test('a non-retriable error fails only that batch, with the Kafka error name', a
       request.respond({ responses: [{ name: 'orders', partitionResponses: [{ index: 0, errorCode: 10, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: 0n }] }], throttleTimeMs: 0 });
       return;
     }
-    void (cluster as unknown as { handle(request: FakeRequest): Promise<void> }).handle(request);
+    cluster.forward(request);
   };
   const producer = new Producer({ bootstrap: `127.0.0.1:${broker.port}`, idempotent: false, acks: 1 });
   try {
@@ -154,7 +164,7 @@ test('the consumer retries a Fetch refused with NOT_LEADER and then reads', asyn
         request.respond({ throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1n, offset: 0n, leaderEpoch: 0 }] }] });
         return;
       }
-      void (cluster as unknown as { handle(request: FakeRequest): Promise<void> }).handle(request);
+      cluster.forward(request);
       return;
     }
     fetches++;
