@@ -55,7 +55,10 @@ export class BrokerProcess {
     for (const pair of this.options.settings ?? []) args.push('--set', pair);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    this.exited = once(child, 'exit').then(() => {});
+    // If this script ends first (an error, a signal), the broker must not outlive it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    this.exited = once(child, 'exit').then(() => void process.removeListener('exit', killOnExit));
     createInterface({ input: child.stderr! }).on('line', (line) => {
       this.stderr.push(line);
       if (this.stderr.length > stderrLinesKept) this.stderr.shift();

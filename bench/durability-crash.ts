@@ -129,7 +129,9 @@ function tally(producers: RunningProducer[], stored: Stored[]): Tally {
   const byPartition = new Map<number, Stored[]>();
   for (const record of stored) {
     seen.set(record.value, (seen.get(record.value) ?? 0) + 1);
-    byPartition.set(record.partition, [...(byPartition.get(record.partition) ?? []), record]);
+    let records = byPartition.get(record.partition);
+    if (records === undefined) byPartition.set(record.partition, (records = []));
+    records.push(record);
   }
   for (const records of byPartition.values()) {
     records.sort((a, b) => a.offset - b.offset);
@@ -206,6 +208,9 @@ function median(numbers: number[]): number {
   const sorted = [...numbers].sort((a, b) => a - b);
   return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
 }
+
+// A signal ends the script through process.exit, whose 'exit' handlers kill the broker.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main().then(
   (code) => process.exit(code),

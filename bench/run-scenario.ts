@@ -8,7 +8,7 @@ import { runNodeChild } from './child.js';
 import { CpuMeter, peakRssBytes, rssBytes } from './proc-stats.js';
 import { recordsFile } from './input-files.js';
 import { kcatConsume, kcatProduce } from './clients/kcat.js';
-import { endpointArgs } from './clients/child-args.js';
+import { endpointArgs, type ClientResult } from './clients/child-args.js';
 import { startBroker } from './systems/catalog.js';
 import { runPipe } from './systems/pipe.js';
 import type { InkwellSetup } from './systems/inkwell.js';
@@ -17,7 +17,6 @@ import type { ClientId, Scenario } from './scenarios.js';
 import type { Phase, Sample } from './results.js';
 import type { LatencyResult } from './clients/latency-client.js';
 import type { ConnectionsResult } from './clients/connections-client.js';
-import type { ProduceResult } from './clients/kafkajs-producer.js';
 
 export interface RunContext {
   readonly setup: InkwellSetup;
@@ -155,16 +154,8 @@ async function clientRun(scenario: Scenario, broker: RunningBroker, client: Clie
         },
       ];
     }
-    if (client === 'kafkajs') {
-      let measure: ReturnType<PhaseMeter['end']> | null = null;
-      const result = await runNodeChild<ProduceResult>(benchScript('clients/kafkajs-producer.js'), [...endpoint, '--records', String(records), '--record-bytes', String(recordBytes), '--topic', 'bench-kafkajs'], {
-        timeoutMs,
-        onMark: childMarks('connected', 'produced', (m) => (measure = m)),
-      });
-      return [{ phase: 'produce', sample: { repetition, records: result.records, bytes: result.records * recordBytes, seconds: result.seconds, ...orEmpty(measure) } }];
-    }
-    if (client === 'ours') {
-      const script = context.oursScript;
+    if (client === 'kafkajs' || client === 'ours') {
+      const script = client === 'kafkajs' ? benchScript('clients/kafkajs-client.js') : context.oursScript;
       if (script === null) throw new Error('our client is not built');
       const samples: PhaseSample[] = [];
       for (const [mode, ends] of [
@@ -172,10 +163,10 @@ async function clientRun(scenario: Scenario, broker: RunningBroker, client: Clie
         ['consume', 'consumed'],
       ] as const) {
         let measure: ReturnType<PhaseMeter['end']> | null = null;
-        const capForMock = broker.system === 'mock' ? ['--list-offsets-max', '3'] : [];
-        let result: ProduceResult;
+        const capForMock = broker.system === 'mock' && client === 'ours' ? ['--list-offsets-max', '3'] : [];
+        let result: ClientResult;
         try {
-          result = await runNodeChild<ProduceResult>(script, [...endpoint, ...capForMock, '--mode', mode, '--records', String(records), '--record-bytes', String(recordBytes), '--topic', 'bench-ours'], {
+          result = await runNodeChild<ClientResult>(script, [...endpoint, ...capForMock, '--mode', mode, '--records', String(records), '--record-bytes', String(recordBytes), '--topic', `bench-${client}`], {
             timeoutMs,
             onMark: childMarks('connected', ends, (m) => (measure = m)),
           });
@@ -183,7 +174,7 @@ async function clientRun(scenario: Scenario, broker: RunningBroker, client: Clie
           throw new PartialRun(error, samples);
         }
         // The mock keeps only ~5 MiB per partition, so only Inkwell must give everything back.
-        if (mode === 'consume' && broker.system !== 'mock' && result.records < records) throw new Error(`our consumer read back ${result.records} of ${records} records`);
+        if (mode === 'consume' && broker.system !== 'mock' && result.records < records) throw new PartialRun(new Error(`${client} read back ${result.records} of ${records} records`), samples);
         samples.push({ phase: mode, sample: { repetition, records: result.records, bytes: result.records * recordBytes, seconds: result.seconds, ...orEmpty(measure) } });
       }
       return samples;

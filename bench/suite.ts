@@ -131,7 +131,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteOutput> {
     const inputs = join(work, 'inputs');
     mkdirSync(inputs);
     for (const run of runs) {
-      const labelText = `${run.scenario.id} · ${run.system} · ${run.client} · rep ${run.repetition}`;
+      const labelText = `${run.scenario.id} (${run.repetition}/${options.repetitions}) · ${run.system} · ${run.client}`;
       progress.update(labelText);
       const context: RunContext = { setup: { certificates, work, cli: options.inkwellCli ?? cliMain }, inputs, phaseTimeoutMs: phaseTimeoutMs[options.mode], repetition: run.repetition, oursScript };
       const phases = defaultPhases(run);
@@ -180,7 +180,7 @@ function defaultPhases(run: PlannedRun) {
   if (run.client === 'pipe') return ['pipe'] as const;
   switch (run.scenario.workload.kind) {
     case 'throughput':
-      return run.client === 'kafkajs' ? (['produce'] as const) : (['produce', 'consume'] as const);
+      return ['produce', 'consume'] as const;
     case 'latency':
       return ['latency'] as const;
     case 'connections':
@@ -205,7 +205,7 @@ function notes(clientsUnavailable: Record<ClientId, string | null>, selected: re
     'kcat produce is timed from spawn to exit (start-up, TLS handshake and metadata included). kcat consume is timed from its first output to its exit at the end of the log (fetch.wait.max.ms=10, so that the last, empty Fetch is not held for 500 ms): librdkafka sometimes sleeps 500 ms before its first Fetch, a client-side timer that would swamp short runs. The JSON has spawn-to-exit times too.',
     'Partition scenarios produce with sticky.partitioning.linger.ms=0, so that records spread over every partition.',
     'The mock keeps about 5 MiB per partition, so a consume from it reads what is left (its records/s is over what it read).',
-    'kafkajs runs produce only: its consumer needs consumer groups, which Inkwell does not implement yet.',
+    'kafkajs and our client consume in their own way: kafkajs joins a fresh consumer group (subscribe from the beginning), ours assigns every partition (no group); both are timed from their first batch to the end offsets the topic had at start, so joining and start-up are not timed.',
     'Latency is measured by our raw-protocol client (bench/clients/latency-client.ts): producer and consumer in one process, stamped with the monotonic clock. The mock holds an empty Fetch for its whole max wait, so its consumer polls with max_wait_ms=1; Inkwell\'s consumer long-polls (500 ms) and is woken by the append.',
   ];
   for (const [client, why] of Object.entries(clientsUnavailable)) if (why !== null) list.push(`Client ${client} not run: ${why}.`);

@@ -23,6 +23,12 @@ export function wholeNumber(values: Record<string, unknown>, name: string, fallb
   return value;
 }
 
+/** What the producer and consumer scripts report: records moved in the timed part. */
+export interface ClientResult {
+  readonly records: number;
+  readonly seconds: number;
+}
+
 /** The bootstrap/ca flags for a child script, from what the suite knows about a broker. */
 export function endpointArgs(bootstrap: string, caFile: string | null): string[] {
   return ['--bootstrap', bootstrap, ...(caFile ? ['--ca', caFile] : [])];

@@ -13,8 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Consumer, Producer, type ClientOptions } from '../../src/index.js';
 import { mark, report, runChild } from '../child-protocol.js';
-import { endpointFlags, wholeNumber } from './child-args.js';
-import type { ProduceResult } from './kafkajs-producer.js';
+import { endpointFlags, wholeNumber, type ClientResult } from './child-args.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +63,7 @@ async function produce(): Promise<void> {
   const seconds = elapsed(started);
   await mark('produced');
   await producer.close();
-  report({ records, seconds } satisfies ProduceResult);
+  report({ records, seconds } satisfies ClientResult);
 }
 
 async function consume(): Promise<void> {
@@ -94,7 +93,7 @@ async function consume(): Promise<void> {
   await mark('consumed');
   await consumer.close();
   if (received < expected) throw new Error(`read ${received} of the ${expected} records the topic held`);
-  report({ records: received, seconds } satisfies ProduceResult);
+  report({ records: received, seconds } satisfies ClientResult);
 }
 
 runChild(values.mode === 'consume' ? consume : produce);
