@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `inkwell` command: `serve`, `certs`, `bench`, and the client commands `produce`, `consume`
- * and `topics`, plus --help and --version.
+ * The `inkwell` command: `serve`, `certs`, `bench`, and the client commands `produce`, `consume`,
+ * `topics` and `groups`, plus --help and --version.
  * Exit codes: 0 done, 1 failed (a port in use, files in the way), 2 a bad command line or
  * configuration, reported as one line on stderr per problem.
  */
@@ -15,6 +15,7 @@ import { runServe } from './serve.js';
 import { runProduce } from './produce.js';
 import { runConsume } from './consume.js';
 import { runTopics } from './topics.js';
+import { runGroups } from './groups.js';
 
 const commands: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
   serve: runServe,
@@ -23,6 +24,7 @@ const commands: Readonly<Record<string, (args: readonly string[]) => Promise<num
   produce: runProduce,
   consume: runConsume,
   topics: runTopics,
+  groups: runGroups,
 };
 
 const usage = `Usage: inkwell <command> [options]
@@ -35,6 +37,7 @@ Commands:
   produce   send records, one per line of input (inkwell produce --help)
   consume   print records of a topic (inkwell consume --help)
   topics    list, create, delete, describe and alter topics (inkwell topics --help)
+  groups    list, describe, delete consumer groups and reset their offsets (inkwell groups --help)
   bench     run the benchmark suite (inkwell bench --help; source checkout only)
 
 Options:
@@ -50,7 +53,7 @@ function version(): string {
 
 async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
-  if (command === undefined) throw new UsageError('missing command: serve, certs, bench, produce, consume or topics (see inkwell --help)');
+  if (command === undefined) throw new UsageError('missing command: serve, certs, bench, produce, consume, topics or groups (see inkwell --help)');
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage);
     return 0;

@@ -7,7 +7,7 @@ import { Cluster, type PartitionInfo } from './cluster.js';
 import { KafkaError, errorFromCode, throwIfError } from './errors.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
 import { findCoordinator, forgetCoordinator } from './coordinator.js';
-import { listOffsets } from './offsets.js';
+import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
 import { decodeMemberAssignment, decodeSubscription } from './group-protocol.js';
 import type { Connection } from './connection.js';
 import type {
@@ -99,6 +99,22 @@ export interface CommittedOffset {
 }
 
 export type OffsetReset = 'earliest' | 'latest' | number;
+
+/** Which offset listOffsets asks for: the log start, the log end, or the first record at or after a time (ms since the epoch). */
+export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
+
+export interface ListedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 for a timestamp after every record of the partition. */
+  readonly offset: number;
+}
+
+export interface OffsetToAlter {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
 
 const resourceTypes: Record<ConfigResourceType, number> = { topic: 2, broker: 4 };
 /** IncrementalAlterConfigs operations. */
@@ -360,14 +376,35 @@ export class Admin {
     let offsets: Map<number, number>;
     if (typeof to === 'number') offsets = new Map(partitions.map((p) => [p, to]));
     else {
-      const listed = await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: to === 'earliest' ? -2 : -1 })));
+      const listed = await this.listOffsets(partitions.map((partition) => ({ topic, partition })), to);
       offsets = new Map(listed.map((entry) => [entry.partition, entry.offset]));
     }
-    await this.commitAsAdmin(groupId, topic, offsets);
+    await this.alterOffsets(groupId, [...offsets].map(([partition, offset]) => ({ topic, partition, offset })));
     return partitions.map((partition) => ({ topic, partition, offset: offsets.get(partition)!, metadata: null }));
   }
 
-  private async commitAsAdmin(groupId: string, topic: string, offsets: Map<number, number>): Promise<void> {
+  /** The earliest or latest offset of each partition, or the first at or after a timestamp (ListOffsets at each leader). */
+  async listOffsets(partitions: readonly { topic: string; partition: number }[], spec: OffsetSpec): Promise<ListedOffset[]> {
+    if (partitions.length === 0) return [];
+    const timestamp = spec === 'earliest' ? earliestTimestamp : spec === 'latest' ? latestTimestamp : spec.timestamp;
+    if (!Number.isSafeInteger(timestamp) || timestamp < -2) throw new RangeError(`listOffsets: a timestamp must be milliseconds since the epoch, got ${timestamp}`);
+    return listOffsets(this.cluster, partitions.map(({ topic, partition }) => ({ topic, partition, timestamp })));
+  }
+
+  /**
+   * Sets the group's committed offsets (OffsetCommit outside any generation, as Kafka's
+   * alterConsumerGroupOffsets does). The coordinator accepts it only while the group has no
+   * members (UNKNOWN_MEMBER_ID otherwise); partitions not named keep their offsets.
+   */
+  async alterOffsets(groupId: string, offsets: readonly OffsetToAlter[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; commitTimestamp: bigint; committedMetadata: null }[]>();
+    for (const { topic, partition, offset } of offsets) {
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`alterOffsets: offset of ${topic}[${partition}] must be a whole number, got ${offset}`);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null });
+      byTopic.set(topic, list);
+    }
     const response = await this.withCoordinator(
       groupId,
       (connection) =>
@@ -377,11 +414,11 @@ export class Admin {
           memberId: '',
           groupInstanceId: null,
           retentionTimeMs: -1n,
-          topics: [{ name: topic, partitions: [...offsets].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null })) }],
+          topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
         }),
-      (r) => r.topics[0]?.partitions.find((p) => p.errorCode !== 0)?.errorCode ?? 0,
+      (r) => r.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode ?? 0,
     );
-    for (const t of response.topics) for (const p of t.partitions) throwIfError(p.errorCode, `reset offset of group ${groupId} for ${t.name}[${p.partitionIndex}]`);
+    for (const t of response.topics) for (const p of t.partitions) throwIfError(p.errorCode, `alter offset of group ${groupId} for ${t.name}[${p.partitionIndex}]`, { topic: t.name, partition: p.partitionIndex });
   }
 
   /** Runs a request at the group's coordinator, finding it again when it moved. */
