@@ -4,10 +4,11 @@
  * topics, broker configs, other resource types, unknown operations); validate_only; and
  * DescribeConfigs reporting the new values as TOPIC_CONFIG (source 1).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type Broker } from '../../src/index.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { useRawBroker } from '../helpers/shared-broker.js';
 import type { Message } from '../../src/protocol/codec.js';
 import { createTopic } from './idempotence-helpers.js';
 
@@ -21,16 +22,7 @@ const [SET, DELETE, APPEND, SUBTRACT] = [0, 1, 2, 3];
 
 let broker: Broker;
 let client: RawClient;
-
-before(async () => {
-  broker = await startBroker({ storage: 'memory', log: () => {} });
-  client = await RawClient.connect({ port: broker.listeners[0]!.port });
-});
-
-after(async () => {
-  client?.close();
-  await broker?.close();
-});
+useRawBroker((started) => ({ broker, client } = started));
 
 type Result = { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string };
 

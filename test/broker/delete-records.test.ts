@@ -4,28 +4,18 @@
  * OFFSET_OUT_OF_RANGE, offsets below the current start change nothing, unknown partitions,
  * every version, and idempotent producer state surviving the deletion of its records.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBroker, type Broker } from '../../src/index.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { useRawBroker } from '../helpers/shared-broker.js';
 import { buildBatch } from '../../src/protocol/record-batch.js';
 import { createTopic, fetchOnce, idempotentBatch, listOffset, newProducer, produce, readPartition } from './idempotence-helpers.js';
 
 const OFFSET_OUT_OF_RANGE = 1;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
-let broker: Broker;
 let client: RawClient;
-
-before(async () => {
-  broker = await startBroker({ storage: 'memory', log: () => {} });
-  client = await RawClient.connect({ port: broker.listeners[0]!.port });
-});
-
-after(async () => {
-  client?.close();
-  await broker?.close();
-});
+useRawBroker((started) => ({ client } = started));
 
 async function fill(topic: string, partition: number, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {

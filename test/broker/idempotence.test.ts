@@ -5,10 +5,11 @@
  * sequence wrap-around, transactional batches, the per-connection order of pipelined requests,
  * expiry of idle producers and the per-partition bound.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type Broker } from '../../src/index.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { useRawBroker } from '../helpers/shared-broker.js';
 import { attributesAt, crcAt, transactionalFlag } from '../../src/protocol/record-batch.js';
 import { crc32c } from '../../src/protocol/crc32c.js';
 import { createTopic, idempotentBatch, initProducerId, listOffset, newProducer, produce, readPartition } from './idempotence-helpers.js';
@@ -23,16 +24,7 @@ const intMax = 2 ** 31 - 1;
 
 let broker: Broker;
 let client: RawClient;
-
-before(async () => {
-  broker = await startBroker({ storage: 'memory', log: () => {} });
-  client = await RawClient.connect({ port: broker.listeners[0]!.port });
-});
-
-after(async () => {
-  client?.close();
-  await broker?.close();
-});
+useRawBroker((started) => ({ broker, client } = started));
 
 test('InitProducerId gives fresh ids with epoch 0 in every version, and refuses transactional ids', async () => {
   const ids: bigint[] = [];

@@ -6,11 +6,12 @@
  * (source 1), AlterConfigs replaces the whole set, bad values are INVALID_CONFIG and broker
  * configs are refused.
  */
-import { test, before, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
-import { startBroker, type Broker } from '../../src/index.js';
-import { testTls, type TestTls } from '../helpers/tls.js';
+import type { Broker } from '../../src/index.js';
+import type { TestTls } from '../helpers/tls.js';
+import { useTlsBroker } from '../helpers/shared-broker.js';
 import { RawClient, withTimeout } from '../helpers/raw-client.js';
 import { run } from '../helpers/run.js';
 import { requireTool, systemPython } from '../helpers/interop.js';
@@ -23,16 +24,7 @@ const topicResource = 2 as ConfigResourceTypes;
 let broker: Broker;
 let material: TestTls;
 let port = 0;
-
-before(async () => {
-  material = await testTls();
-  broker = await startBroker({ listeners: 'SSL://127.0.0.1:0', storage: 'memory', tls: material, log: () => {} });
-  port = broker.listeners[0]!.port;
-});
-
-after(async () => {
-  await broker?.close();
-});
+useTlsBroker((started) => ({ broker, material, port } = started));
 
 async function create(topic: string): Promise<void> {
   const client = await RawClient.connect({ port, tls: { ca: material.ca } });

@@ -6,34 +6,21 @@
  * partitions at OFFSET_BEGINNING (group.id set, no subscribe, no commit) reading everything back.
  * The work is done by test/interop/python/confluent_check.py, which reports what it saw as JSON.
  */
-import { test, before, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBroker, type Broker } from '../../src/index.js';
-import { testTls, type TestTls } from '../helpers/tls.js';
-import { createTopic as createTopicOn, pythonReport, pythonScript, requireTool, systemPython, type Report } from '../helpers/interop.js';
+import type { TestTls } from '../helpers/tls.js';
+import { useTlsBroker, type TlsBroker } from '../helpers/shared-broker.js';
+import { pythonReport, pythonScript, requireTool, systemPython, type Report } from '../helpers/interop.js';
 
-let broker: Broker;
 let material: TestTls;
 let bootstrap = '';
+let createTopic: TlsBroker['createTopic'];
+useTlsBroker((started) => ({ material, bootstrap, createTopic } = started));
 
 const script = pythonScript('confluent_check.py');
 
-before(async () => {
-  material = await testTls();
-  broker = await startBroker({ listeners: 'SSL://127.0.0.1:0', storage: 'memory', tls: material, log: () => {} });
-  bootstrap = `127.0.0.1:${broker.listeners[0]!.port}`;
-});
-
-after(async () => {
-  await broker?.close();
-});
-
 async function confluent(t: TestContext, command: string, ...args: string[]): Promise<Report | null> {
   return pythonReport(t, { module: 'confluent_kafka', what: 'confluent-kafka-python (python3-confluent-kafka)' }, script, [command, '--bootstrap', bootstrap, '--cafile', material.paths.ca, ...args]);
-}
-
-function createTopic(name: string, partitions: number): Promise<void> {
-  return createTopicOn(broker.listeners[0]!.port, material.ca, name, partitions);
 }
 
 test('AdminClient: create_topics futures resolve, list_topics reflects creation and deletion', async (t) => {

@@ -3,28 +3,18 @@
  * checks): the earliest offsets move, -1 deletes up to the high watermark, and a kafkajs consumer
  * side check through fetchTopicOffsets sees the new low watermarks.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
-import { startBroker, type Broker } from '../../src/index.js';
-import { testTls, type TestTls } from '../helpers/tls.js';
+import type { TestTls } from '../helpers/tls.js';
+import { useTlsBroker } from '../helpers/shared-broker.js';
 import { RawClient, withTimeout } from '../helpers/raw-client.js';
 import { buildBatch } from '../../src/protocol/record-batch.js';
 import { createTopic, fetchOnce, produce } from '../broker/idempotence-helpers.js';
 
-let broker: Broker;
 let material: TestTls;
 let port = 0;
-
-before(async () => {
-  material = await testTls();
-  broker = await startBroker({ listeners: 'SSL://127.0.0.1:0', storage: 'memory', tls: material, log: () => {} });
-  port = broker.listeners[0]!.port;
-});
-
-after(async () => {
-  await broker?.close();
-});
+useTlsBroker((started) => ({ material, port } = started));
 
 test('kafkajs deleteTopicRecords moves the low watermarks', async () => {
   const topic = 'kjs-delete-records';
