@@ -8,6 +8,7 @@ import type { Cluster, TopicInfo } from './cluster.js';
 import type { CompressionType } from './compression.js';
 import type { RecordData, RecordHeader } from './batch-builder.js';
 import { KafkaError } from './errors.js';
+import { decodeRecords } from './batch-reader.js';
 import { partitionForKey, pickStickyPartition } from './partitioner.js';
 import { PartitionQueue, ProducerBatch, type Reject, type Resolve } from './producer-batch.js';
 
@@ -182,8 +183,46 @@ export class RecordAccumulator {
     if (queue.empty) this.active.delete(queue);
   }
 
+  /**
+   * Splits a batch the broker refused as too large (MESSAGE_TOO_LARGE) into two, halves by
+   * record count in order, each record keeping its callbacks; the halves are sealed like any
+   * batch and take over the old one's buffer bytes. The caller queues them in its place.
+   */
+  async split(batch: ProducerBatch): Promise<ProducerBatch[]> {
+    const { records } = await decodeRecords(batch.bytes!, { topic: batch.topic, partition: batch.partition, fetchOffset: 0, aborted: null, checkCrc: false });
+    const count = batch.recordCount;
+    if (records.length !== count) throw new KafkaError('CORRUPT_MESSAGE', `splitting a batch of ${count} records for ${batch.topic}[${batch.partition}] found ${records.length}`, { retriable: false });
+    const half = Math.ceil(count / 2);
+    const ranges = [
+      [0, half],
+      [half, count],
+    ] as const;
+    const parts: ProducerBatch[] = [];
+    for (const [from, to] of ranges) {
+      const part = new ProducerBatch(batch.topic, batch.partition, Number.MAX_SAFE_INTEGER, batch.createdAtMs);
+      for (let i = from; i < to; i++) {
+        const record = records[i]!;
+        part.builder.append(record.timestamp, record.key, record.value, record.headers.length === 0 ? null : record.headers);
+      }
+      part.bytes = this.config.compression === 'none' ? part.builder.sealUncompressed() : await part.builder.seal(this.config.compression);
+      parts.push(part);
+    }
+    // Nothing can fail from here: the parts take over the records' callbacks and buffer bytes.
+    ranges.forEach(([from, to], i) => batch.delegate(parts[i]!, from, to));
+    parts[0]!.accountedBytes = Math.floor(batch.accountedBytes / 2);
+    parts[1]!.accountedBytes = batch.accountedBytes - parts[0]!.accountedBytes;
+    batch.accountedBytes = 0;
+    batch.released = true;
+    return parts;
+  }
+
   queueOf(topic: string, partition: number): PartitionQueue | undefined {
     return this.topics.get(topic)?.queues[partition];
+  }
+
+  /** Every partition's queue, empty or not. */
+  *allQueues(): IterableIterator<PartitionQueue> {
+    for (const state of this.topics.values()) yield* state.queues;
   }
 
   /** Every queue with something in it, for flush and close. */

@@ -4,6 +4,10 @@
  * from `run({ eachBatch })` / `run({ eachRecord })`. Positions advance as records are handed
  * out; with a group they are committed every autoCommitIntervalMs, on rebalance and on close
  * (or by `commit()` when autoCommit is off). read_committed by default.
+ *
+ * With a groupInstanceId the consumer is a static member (KIP-345): close() does not leave the
+ * group (as the Java client), so a restart with the same id within sessionTimeoutMs gets its
+ * partitions back without a rebalance. `onRebalance` reports every change of assignment.
  */
 import type { AssignorName } from './assignors.js';
 import type { ConsumerRecord } from './batch-reader.js';
@@ -44,6 +48,40 @@ export interface ConsumerOptions extends ClientOptions {
   /** Default true (with a group). */
   readonly autoCommit?: boolean;
   readonly autoCommitIntervalMs?: number;
+  /**
+   * group.instance.id: makes this consumer a static member of the group (JoinGroup v5+). It
+   * keeps its member id across restarts: close() sends no LeaveGroup (unless
+   * `close({ leaveGroup: true })`), and a consumer started again with the same id within
+   * sessionTimeoutMs takes the same partitions back without a rebalance. Two live consumers
+   * with the same id fence each other: the older one fails with FENCED_INSTANCE_ID.
+   */
+  readonly groupInstanceId?: string;
+  /**
+   * Called on every change of this member's partitions, before records of assigned partitions
+   * are fetched and (for revoked ones) after the automatic commit and before they are dropped.
+   * With cooperative-sticky only the partitions that move are revoked. 'lost' means the
+   * membership ended (session expired, fenced): the partitions may already have a new owner and
+   * nothing was committed. Errors thrown here are logged and otherwise ignored.
+   */
+  readonly onRebalance?: (event: RebalanceEvent) => Promise<void> | void;
+}
+
+export interface RebalanceEvent {
+  readonly type: 'assigned' | 'revoked' | 'lost';
+  readonly partitions: readonly TopicPartition[];
+  /** The generation the change belongs to (for 'assigned', the new one). */
+  readonly generationId: number;
+  readonly memberId: string;
+}
+
+/** This consumer's place in its group, as the Java client's groupMetadata(). */
+export interface ConsumerGroupMetadata {
+  readonly groupId: string;
+  /** -1 while not a member. */
+  readonly generationId: number;
+  /** '' while not a member. */
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
 }
 
 export interface PartitionAssignment {
@@ -86,6 +124,8 @@ export class Consumer {
   private readonly autoCommitIntervalMs: number;
   private readonly autoOffsetReset: OffsetResetPolicy;
   private readonly isolationLevel: number;
+  private readonly groupId: string | null;
+  private readonly onRebalance: ((event: RebalanceEvent) => Promise<void> | void) | null;
   private autoCommitTimer: NodeJS.Timeout | null = null;
   private readonly committedPositions = new Map<string, number>();
   private loop: LoopToken | null = null;
@@ -113,6 +153,12 @@ export class Consumer {
     });
     this.autoCommit = options.autoCommit ?? true;
     this.autoCommitIntervalMs = bounded('autoCommitIntervalMs', options.autoCommitIntervalMs, 5000, 1);
+    this.groupId = options.groupId ?? null;
+    this.onRebalance = options.onRebalance ?? null;
+    if (options.groupInstanceId !== undefined && options.groupId === undefined) throw new RangeError('groupInstanceId needs a groupId');
+    if (options.groupInstanceId !== undefined && (typeof options.groupInstanceId !== 'string' || options.groupInstanceId.length === 0 || options.groupInstanceId.length > 249 || !/^[A-Za-z0-9._-]+$/.test(options.groupInstanceId))) {
+      throw new RangeError(`groupInstanceId must be 1 to 249 of the characters A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.groupInstanceId)}`);
+    }
     if (options.groupId !== undefined) {
       if (options.groupId.length === 0) throw new RangeError('groupId may not be empty');
       const sessionTimeoutMs = bounded('sessionTimeoutMs', options.sessionTimeoutMs, 45_000, 1);
@@ -124,8 +170,15 @@ export class Consumer {
           rebalanceTimeoutMs: bounded('rebalanceTimeoutMs', options.rebalanceTimeoutMs, 60_000, 1),
           heartbeatIntervalMs: bounded('heartbeatIntervalMs', options.heartbeatIntervalMs, Math.min(3000, Math.floor(sessionTimeoutMs / 3)), 1),
           assignors: options.assignors ?? ['cooperative-sticky', 'range'],
+          groupInstanceId: options.groupInstanceId ?? null,
         },
-        { onAssigned: (partitions) => this.onAssigned(partitions), onRevoked: (partitions) => this.onRevoked(partitions) },
+        {
+          onAssigned: (partitions) => this.onAssigned(partitions),
+          onRevoked: (partitions) => this.onRevoked(partitions),
+          onLost: (partitions) => this.onLost(partitions),
+          // Wake a reader waiting for records: it rethrows the member's failure.
+          onFailed: (error) => this.fetcher.interrupt(error),
+        },
       );
     } else {
       this.member = null;
@@ -183,14 +236,41 @@ export class Consumer {
       this.fetcher.add(tp.topic, tp.partition, this.startFor(offset, tp));
       if (offset >= 0) this.committedPositions.set(partitionKey(tp.topic, tp.partition), offset);
     }
+    await this.notify('assigned', partitions);
   }
 
   private async onRevoked(partitions: TopicPartition[]): Promise<void> {
     if (this.autoCommit) await this.commitPositions(partitions).catch((error: unknown) => this.cluster.options.log('warn', `commit on revoke failed: ${(error as Error).message}`));
+    await this.notify('revoked', partitions);
+    this.drop(partitions);
+  }
+
+  private async onLost(partitions: TopicPartition[]): Promise<void> {
+    this.drop(partitions);
+    await this.notify('lost', partitions);
+  }
+
+  private drop(partitions: readonly TopicPartition[]): void {
     for (const tp of partitions) {
       this.fetcher.remove(tp.topic, tp.partition);
       this.committedPositions.delete(partitionKey(tp.topic, tp.partition));
     }
+  }
+
+  private async notify(type: RebalanceEvent['type'], partitions: readonly TopicPartition[]): Promise<void> {
+    if (this.onRebalance === null || partitions.length === 0) return;
+    const event: RebalanceEvent = { type, partitions: partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })), generationId: this.member?.generationId ?? -1, memberId: this.member?.memberId ?? '' };
+    try {
+      await this.onRebalance(event);
+    } catch (error) {
+      this.cluster.options.log('warn', `onRebalance (${type}) threw: ${(error as Error).message}`);
+    }
+  }
+
+  /** The group, generation and member id this consumer has now (null without a groupId). */
+  groupMetadata(): ConsumerGroupMetadata | null {
+    if (this.member === null || this.groupId === null) return null;
+    return { groupId: this.groupId, generationId: this.member.generationId, memberId: this.member.memberId, groupInstanceId: this.member.groupInstanceId };
   }
 
   /** The partitions this consumer reads now. */
@@ -359,15 +439,24 @@ export class Consumer {
     tick();
   }
 
-  /** Stops reading, commits (auto commit), leaves the group and closes the connections. */
-  async close(): Promise<void> {
+  /**
+   * Stops reading, commits (auto commit), leaves the group and closes the connections. A static
+   * member (groupInstanceId) does not leave unless `leaveGroup` is true: its partitions wait for
+   * it to come back until its session times out. `leaveGroup: false` keeps a dynamic member in
+   * the group until its session times out too.
+   */
+  async close(options: { leaveGroup?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.stop();
     this.closed = true;
     if (this.autoCommitTimer !== null) clearTimeout(this.autoCommitTimer);
     if (this.member !== null) {
-      if (this.autoCommit) await this.commitPositions(this.assignment()).catch(() => {});
-      if (this.subscribed) await this.member.leave();
+      if (this.autoCommit && this.member.failure === null) await this.commitPositions(this.assignment()).catch(() => {});
+      const leave = options.leaveGroup ?? this.member.groupInstanceId === null;
+      if (this.subscribed) {
+        if (leave) await this.member.leave(true);
+        else await this.member.stop();
+      }
     }
     this.fetcher.stop();
     this.cluster.close();

@@ -194,6 +194,12 @@ export class Fetcher {
     }
   }
 
+  /** Makes the next (or a waiting) next() throw `error` once. */
+  interrupt(error: Error): void {
+    this.failure ??= error;
+    this.wake();
+  }
+
   /** Wakes whoever waits in next() (after stop(), or when a run is being stopped). */
   wake(): void {
     for (const wake of this.chunkWaiters.splice(0)) wake();

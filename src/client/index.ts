@@ -12,6 +12,8 @@ export {
   type OffsetResetPolicy,
   type TopicPartition,
   type OffsetToCommit,
+  type RebalanceEvent,
+  type ConsumerGroupMetadata,
 } from './consumer.js';
 export {
   Admin,
@@ -26,6 +28,9 @@ export {
   type GroupMemberDescription,
   type CommittedOffset,
   type OffsetReset,
+  type OffsetSpec,
+  type ListedOffset,
+  type OffsetToAlter,
 } from './admin.js';
 export type { PartitionInfo } from './cluster.js';
 export { KafkaError, type KafkaErrorName } from './errors.js';

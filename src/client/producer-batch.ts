@@ -34,7 +34,12 @@ export class ProducerBatch {
   done = false;
   /** Its bytes have left the producer's buffer. */
   released = false;
+  /** The producer id, epoch and sequence (or -1s) and the CRC are written into `bytes`. */
+  stamped = false;
   private doneWaiters: (() => void)[] | null = null;
+  /** Split: the batch whose records this one carries (it is done when all its parts are). */
+  private parent: ProducerBatch | null = null;
+  private partsPending = 0;
 
   constructor(
     readonly topic: string,
@@ -64,6 +69,18 @@ export class ProducerBatch {
     this.done = true;
     for (const waiter of this.doneWaiters ?? []) waiter();
     this.doneWaiters = null;
+    const parent = this.parent;
+    if (parent !== null && --parent.partsPending === 0) parent.settle();
+  }
+
+  /**
+   * Splitting: hands the callbacks of records [from, to) to `part`, which carries those
+   * records from now on. This batch settles (for whenDone) once every part has.
+   */
+  delegate(part: ProducerBatch, from: number, to: number): void {
+    for (let i = from; i < to; i++) part.addCallbacks(this.resolvers[i]!, this.rejecters[i]!);
+    part.parent = this;
+    this.partsPending++;
   }
 
   succeed(baseOffset: number): void {
@@ -91,6 +108,12 @@ export class PartitionQueue {
   inflight = 0;
   /** The next idempotent sequence to assign. */
   nextSequence = 0;
+  /**
+   * A batch with the current producer id was acknowledged here, so the broker knows the
+   * producer's sequence. Until then one batch at a time: a broker with no state for a producer
+   * accepts any sequence, so a later batch could land before a first one that failed.
+   */
+  sequenceConfirmed = false;
   /** A batch failed and is being retried: one batch at a time until it is through, to keep order. */
   retrying = false;
 

@@ -6,6 +6,14 @@
  * at a time until the retried ones are through. An idempotent producer stamps each batch with
  * its producer id, epoch and sequence when first sent and keeps them on retries, so the broker
  * can drop duplicates and refuse gaps.
+ *
+ * A batch the broker refuses as too large (MESSAGE_TOO_LARGE) is split in two and the halves
+ * are sent in its place, one at a time, split again if still too large; a single record that is
+ * too large fails with a non-retriable MESSAGE_TOO_LARGE. As in the Java client the halves take
+ * the big batch's sequence range (first half from its base sequence, second half after it), so
+ * later batches keep theirs. When an idempotent batch fails for good without being written,
+ * its sequences are reused if nothing after it was sequenced, and otherwise the producer gets a
+ * new id and every partition starts again from sequence 0 (later batches would meet a gap).
  */
 import type { RecordAccumulator } from './accumulator.js';
 import { stampBatch } from './batch-builder.js';
@@ -159,6 +167,8 @@ export class Sender {
       while (queue.inflight < limit && queue.ready.length > 0) {
         const batch = queue.ready[0]!;
         if (batch.bytes === null) break;
+        // The broker may have no sequence state for our producer id here yet: one batch until it has.
+        if (this.config.idempotent && !queue.sequenceConfirmed && queue.inflight > 0) break;
         if (batch.retryAtMs > now) {
           nextRetryMs = Math.min(nextRetryMs, batch.retryAtMs);
           break;
@@ -168,6 +178,8 @@ export class Sender {
           leaderMissing = true;
           if (now - batch.createdAtMs > this.config.deliveryTimeoutMs) {
             queue.ready.shift();
+            // Sent before, perhaps written: only a new producer id keeps later sequences meaningful.
+            if (this.config.idempotent && batch.baseSequence >= 0) this.producerIdResetNeeded = true;
             this.finishFailed(queue, batch, false, new KafkaError('DELIVERY_TIMEOUT', `${queue.topic}[${queue.partition}] had no leader for ${this.config.deliveryTimeoutMs} ms`, { topic: queue.topic, partition: queue.partition }));
             continue;
           }
@@ -187,17 +199,21 @@ export class Sender {
     if (leaderMissing || this.cluster.stale) this.refreshMetadataSoon();
   }
 
-  /** Stamps the batch for its first send (sequence when idempotent); retries keep their stamp. */
+  /**
+   * Stamps the batch for its first send (a sequence when idempotent); retries keep their stamp.
+   * The halves of a split batch come with their sequences and are stamped on their first send.
+   */
   private prepare(queue: PartitionQueue, batch: ProducerBatch): void {
     batch.attempts++;
-    if (batch.attempts > 1 && (batch.baseSequence >= 0 || !this.config.idempotent)) return;
-    if (this.config.idempotent) {
+    if (this.config.idempotent && batch.baseSequence < 0) {
       batch.baseSequence = queue.nextSequence;
       queue.nextSequence = (queue.nextSequence + batch.recordCount) % (sequenceMax + 1);
-      stampBatch(batch.bytes!, this.producerId, this.producerEpoch, batch.baseSequence);
-    } else {
-      stampBatch(batch.bytes!, -1n, -1, -1);
+      batch.stamped = false;
     }
+    if (batch.stamped) return;
+    batch.stamped = true;
+    if (this.config.idempotent) stampBatch(batch.bytes!, this.producerId, this.producerEpoch, batch.baseSequence);
+    else stampBatch(batch.bytes!, -1n, -1, -1);
   }
 
   private refreshMetadataSoon(): void {
@@ -272,8 +288,9 @@ export class Sender {
         this.finishSucceeded(queue, batch, -1);
         return;
       case 'OUT_OF_ORDER_SEQUENCE_NUMBER':
-        // Behind a batch of this partition that failed and is being retried: wait for it.
-        if (queue.retrying || queue.inflight > 1) {
+        // Behind a batch of this partition that failed and is being retried (or split, or
+        // failed for good before a new producer id): wait for it.
+        if (queue.retrying || queue.inflight > 1 || this.producerIdResetNeeded) {
           this.retryOrFail(queue, batch, new KafkaError('OUT_OF_ORDER_SEQUENCE_NUMBER', error.message, { retriable: true, topic: queue.topic, partition: queue.partition }));
           return;
         }
@@ -287,9 +304,83 @@ export class Sender {
         batch.baseSequence = -1;
         this.retryOrFail(queue, batch, new KafkaError(error.errorName, error.message, { retriable: true, topic: queue.topic, partition: queue.partition }));
         return;
+      case 'MESSAGE_TOO_LARGE':
+        if (batch.recordCount > 1 && !this.stopped) {
+          void this.split(queue, batch);
+          return;
+        }
+        this.releaseSequences(queue, batch);
+        this.finishFailed(
+          queue,
+          batch,
+          true,
+          new KafkaError('MESSAGE_TOO_LARGE', batch.recordCount === 1 ? `${error.message} (the record alone makes a batch of ${batch.bytes!.length} bytes)` : error.message, { retriable: false, topic: queue.topic, partition: queue.partition }),
+        );
+        return;
       default:
+        // Refused for good: the broker did not write it.
+        if (!error.retriable) this.releaseSequences(queue, batch);
         this.retryOrFail(queue, batch, error);
     }
+  }
+
+  /**
+   * Splits a batch refused as too large and queues the halves in its place. The partition sends
+   * one batch at a time until they are through (it counts as in flight while being split).
+   */
+  private async split(queue: PartitionQueue, batch: ProducerBatch): Promise<void> {
+    queue.retrying = true;
+    let parts: ProducerBatch[];
+    try {
+      parts = await this.accumulator.split(batch);
+    } catch (error) {
+      const failure = error instanceof KafkaError ? error : new KafkaError('UNKNOWN_SERVER_ERROR', `splitting a batch for ${queue.topic}[${queue.partition}] failed: ${(error as Error).message}`, { retriable: false, cause: error });
+      this.releaseSequences(queue, batch);
+      this.finishFailed(queue, batch, true, failure);
+      return;
+    }
+    queue.inflight--;
+    this.inflightTotal--;
+    this.cluster.options.log('debug', `${queue.topic}[${queue.partition}]: a batch of ${batch.recordCount} records (${batch.bytes!.length} bytes) was too large; sending it in two`);
+    let sequence = batch.baseSequence;
+    let front = 0;
+    for (const part of parts) {
+      // Sent before (it keeps its place among retried batches), with its share of the sequence range.
+      part.attempts = batch.attempts;
+      if (sequence >= 0) {
+        part.baseSequence = sequence;
+        sequence = (sequence + part.recordCount) % (sequenceMax + 1);
+        queue.requeue(part);
+      } else {
+        // No sequence to order by: the split batch was at the head of the partition.
+        queue.ready.splice(front++, 0, part);
+        queue.retrying = true;
+      }
+    }
+    if (queue.last === batch) queue.last = parts[parts.length - 1]!;
+    if (this.stopped) {
+      const closed = new KafkaError('CLIENT_CLOSED', 'the producer was closed before the record was acknowledged');
+      for (const part of parts) {
+        const index = queue.ready.indexOf(part);
+        if (index >= 0) queue.ready.splice(index, 1);
+        this.complete(queue, part, () => part.fail(closed));
+      }
+      return;
+    }
+    this.scheduleDrain();
+  }
+
+  /**
+   * An idempotent batch failed for good and was not written: its sequence numbers must not be
+   * left as a gap. Reused when nothing after it was sequenced; else a new producer id (sending
+   * pauses until then, and later batches refused as out of order are retried under it).
+   */
+  private releaseSequences(queue: PartitionQueue, batch: ProducerBatch): void {
+    if (!this.config.idempotent || batch.baseSequence < 0) return;
+    const end = (batch.baseSequence + batch.recordCount) % (sequenceMax + 1);
+    if (queue.nextSequence === end) queue.nextSequence = batch.baseSequence;
+    else this.producerIdResetNeeded = true;
+    batch.baseSequence = -1;
   }
 
   private retryOrFail(queue: PartitionQueue, batch: ProducerBatch, error: KafkaError): void {
@@ -306,6 +397,8 @@ export class Sender {
         topic: queue.topic,
         partition: queue.partition,
       });
+      // It may have been written: only a new producer id keeps later sequences meaningful.
+      if (this.config.idempotent && batch.baseSequence >= 0) this.producerIdResetNeeded = true;
       this.complete(queue, batch, () => batch.fail(timeout));
       return;
     }
@@ -319,6 +412,7 @@ export class Sender {
   private finishSucceeded(queue: PartitionQueue, batch: ProducerBatch, baseOffset: number): void {
     queue.inflight--;
     this.inflightTotal--;
+    queue.sequenceConfirmed = true;
     if (queue.retrying && !queue.ready.some((other) => other.attempts > 0)) queue.retrying = false;
     this.complete(queue, batch, () => batch.succeed(baseOffset));
   }
@@ -341,10 +435,13 @@ export class Sender {
   private async resetProducerId(): Promise<void> {
     this.producerIdResetting = true;
     try {
+      const previous = this.producerId;
       await this.initProducerId();
-      for (const queue of this.accumulator.queues()) {
+      this.cluster.options.log('info', `producer id ${previous} replaced by ${this.producerId}: sequences start again from 0`);
+      for (const queue of this.accumulator.allQueues()) {
         queue.nextSequence = 0;
         queue.retrying = false;
+        queue.sequenceConfirmed = false;
         for (const batch of queue.ready) {
           batch.baseSequence = -1;
           batch.attempts = 0;

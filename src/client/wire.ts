@@ -121,6 +121,12 @@ export interface ErrorCodeResponse {
   errorCode: number;
 }
 
+export interface LeaveGroupResponse {
+  errorCode: number;
+  /** v3+: one result per member named in the request. */
+  members?: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+}
+
 export interface OffsetCommitResponse {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
 }
