@@ -202,7 +202,7 @@ function rowFor(rows: Map<string, Row>, run: PlannedRun, phase: Row['phase']): R
 
 function notes(clientsUnavailable: Record<ClientId, string | null>, selected: readonly Scenario[]): string[] {
   const list = [
-    'kcat produce is timed from spawn to exit (start-up, TLS handshake and metadata included). kcat consume is timed from its first output to its exit at the end of the log (fetch.wait.max.ms=10, so that the last, empty Fetch is not held for 500 ms): librdkafka sometimes sleeps 500 ms before its first Fetch, a client-side timer that would swamp short runs. The JSON has spawn-to-exit times too.',
+    'kcat produce is timed from spawn to exit (start-up, TLS handshake and metadata included; the topic itself is created just before, by `kcat -L -t bench`, untimed, on every system). kcat consume is timed from its first output to its exit at the end of the log (fetch.wait.max.ms=10, so that the last, empty Fetch is not held for 500 ms): librdkafka sometimes sleeps 500 ms before its first Fetch, a client-side timer that would swamp short runs. The JSON has spawn-to-exit times too.',
     'Partition scenarios produce with sticky.partitioning.linger.ms=0, so that records spread over every partition.',
     'The mock keeps about 5 MiB per partition, so a consume from it reads what is left (its records/s is over what it read).',
     'kafkajs and our client consume in their own way: kafkajs joins a fresh consumer group (subscribe from the beginning), ours assigns every partition (no group); both are timed from their first batch to the end offsets the topic had at start, so joining and start-up are not timed.',

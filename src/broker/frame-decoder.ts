@@ -2,32 +2,42 @@
  * Splits a byte stream into Kafka frames (an int32 size, then that many bytes).
  *
  * A frame that arrives whole inside one socket chunk is handed out as a view of that chunk (no
- * copy). A frame spread over several chunks is assembled in one buffer that starts small and
- * doubles as bytes arrive, so memory follows the bytes received, never the length claimed. The
- * claimed length is checked against `frameBytesMax` before anything is allocated for it.
+ * copy). A frame spread over several chunks is kept as the list of its pieces (views of the
+ * chunks, which the socket allocated for us anyway) and copied once, into one buffer of exactly
+ * its size, when its last byte arrives. Small pieces (a client dribbling bytes) are copied into
+ * a staging buffer instead, so that a view's overhead cannot outweigh the byte it holds. Memory
+ * thus follows the bytes received, never the length claimed, and every byte is copied at most
+ * once or twice (the old doubling buffer copied a 1 MiB frame about twice over). The claimed
+ * length is checked against `frameBytesMax` before anything is allocated for it.
  *
  * Frames handed out are never reused or overwritten: handlers (and the storage ring buffer) may
  * keep views of them.
  */
 export class FrameError extends Error {}
 
-/** First allocation for a frame that spans chunks; grows by doubling up to the frame's size. */
+/** Largest staging buffer for small pieces of a frame that spans chunks. */
 export const assemblyBytesInitial = 64 * 1024;
+/** Pieces smaller than this are copied into the staging buffer rather than kept as views. */
+const pieceBytesMin = 2048;
 
 export class FrameDecoder {
   /** Bytes of a partial size prefix (a chunk boundary can split the 4-byte prefix). */
   private readonly sizeBytes = Buffer.alloc(4);
   private sizeFilled = 0;
-  /** The frame being assembled, its claimed size and how much has arrived. */
-  private assembly: Buffer | null = null;
+  /** The pieces of the frame being assembled, its claimed size and how much has arrived. */
+  private pieces: Buffer[] = [];
   private frameSize = -1;
   private filled = 0;
+  /** Staging buffer for small pieces; bytes from stagedFrom to stagedTo are not yet in `pieces`. */
+  private staging: Buffer | null = null;
+  private stagedFrom = 0;
+  private stagedTo = 0;
 
   constructor(readonly frameBytesMax: number) {}
 
   /** Bytes currently held for an incomplete frame (for tests and metrics). */
   get bufferedBytes(): number {
-    return (this.assembly?.length ?? 0) + this.sizeFilled;
+    return this.filled - (this.stagedTo - this.stagedFrom) + (this.staging?.length ?? 0) + this.sizeFilled;
   }
 
   /** True while part of a frame has been received. */
@@ -67,36 +77,54 @@ export class FrameDecoder {
         }
         this.frameSize = size;
         this.filled = 0;
-        this.assembly = Buffer.allocUnsafe(Math.min(size, assemblyBytesInitial));
       }
-      const want = this.frameSize - this.filled;
-      const take = Math.min(want, end - at);
-      this.reserve(this.filled + take);
-      chunk.copy(this.assembly!, this.filled, at, at + take);
-      this.filled += take;
+      const take = Math.min(this.frameSize - this.filled, end - at);
+      this.add(chunk, at, take);
       at += take;
-      if (this.filled === this.frameSize) {
-        const frame = this.assembly!.subarray(0, this.frameSize);
-        this.assembly = null;
-        this.frameSize = -1;
-        this.filled = 0;
-        onFrame(frame);
-      }
+      if (this.filled === this.frameSize) onFrame(this.complete());
     }
+  }
+
+  private add(chunk: Buffer, at: number, take: number): void {
+    if (take >= pieceBytesMin) {
+      this.unstage();
+      this.pieces.push(chunk.subarray(at, at + take));
+    } else {
+      if (this.staging === null || this.stagedTo + take > this.staging.length) {
+        this.unstage();
+        this.staging = Buffer.allocUnsafe(Math.max(take, Math.min(this.frameSize - this.filled, assemblyBytesInitial)));
+        this.stagedFrom = 0;
+        this.stagedTo = 0;
+      }
+      chunk.copy(this.staging, this.stagedTo, at, at + take);
+      this.stagedTo += take;
+    }
+    this.filled += take;
+  }
+
+  /** Moves the staged bytes into `pieces` (the staging buffer's free space stays usable). */
+  private unstage(): void {
+    if (this.staging !== null && this.stagedTo > this.stagedFrom) {
+      this.pieces.push(this.staging.subarray(this.stagedFrom, this.stagedTo));
+      this.stagedFrom = this.stagedTo;
+    }
+  }
+
+  private complete(): Buffer {
+    this.unstage();
+    const pieces = this.pieces;
+    const frame = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, this.frameSize);
+    this.pieces = [];
+    this.staging = null;
+    this.stagedFrom = 0;
+    this.stagedTo = 0;
+    this.frameSize = -1;
+    this.filled = 0;
+    return frame;
   }
 
   private checkSize(size: number): void {
     if (size < 0) throw new FrameError(`negative frame size ${size}`);
     if (size > this.frameBytesMax) throw new FrameError(`frame of ${size} bytes exceeds the limit of ${this.frameBytesMax} bytes`);
-  }
-
-  private reserve(bytes: number): void {
-    const current = this.assembly!;
-    if (bytes <= current.length) return;
-    let size = current.length;
-    while (size < bytes) size *= 2;
-    const grown = Buffer.allocUnsafe(Math.min(size, this.frameSize));
-    current.copy(grown, 0, 0, this.filled);
-    this.assembly = grown;
   }
 }

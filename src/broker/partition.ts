@@ -1,6 +1,9 @@
 /**
  * A partition as the broker sees it: the storage log plus the fetches waiting for new data.
- * Waiters are woken by appends, so long-polling fetches need no timers per partition.
+ * Waiters are woken when appended batches become visible to readers (the produce handler calls
+ * wakeAll once they are durable under the flush policy), so long-polling fetches need no timers
+ * per partition. An append alone does not wake them: until its batch is durable a fetch could
+ * not see it, and a wake then only made every waiting fetch read nothing and wait again.
  */
 import type { AppendResult, BatchInfo, PartitionLog } from '../storage/types.js';
 
@@ -16,22 +19,19 @@ export class Partition {
   ) {}
 
   append(batch: Buffer, info: BatchInfo): AppendResult {
-    const result = this.log.append(batch, info);
-    if (this.waiters.size > 0) {
-      // Copy first: a woken waiter removes itself while we iterate.
-      for (const wake of [...this.waiters]) wake();
-    }
-    return result;
+    return this.log.append(batch, info);
   }
 
-  /** Registers a callback for the next append; returns a function that unregisters it. */
+  /** Registers a callback for the next wake (new batches visible); returns a function that unregisters it. */
   onAppend(wake: Waiter): () => void {
     this.waiters.add(wake);
     return () => this.waiters.delete(wake);
   }
 
-  /** Wakes every waiter (used when the partition goes away). */
+  /** Wakes every waiter: appended batches became visible, or the partition goes away. */
   wakeAll(): void {
+    if (this.waiters.size === 0) return;
+    // Copy first: a woken waiter removes itself while we iterate.
     for (const wake of [...this.waiters]) wake();
   }
 }

@@ -8,7 +8,8 @@
  * loss only once the file is synced (datasync or sync), and a file's creation, rename or removal
  * only once its folder is synced (syncDir).
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { fdatasync, writev as fsWritev } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 
 /** How a file is opened: read only, read and write, or created (failing when it exists: `wx+`; truncating: `w`). */
 export type OpenFlags = 'r' | 'r+' | 'wx+' | 'w';
@@ -49,10 +50,51 @@ export interface FileSystem {
   syncDir(path: string): Promise<void>;
 }
 
+/**
+ * A real open file: a FileHandle, whose syncs and writes go through node:fs's callback API on
+ * its descriptor (the promise API costs a few microseconds more per call on the event loop, and
+ * a broker with 1,000 partitions makes one sync per partition per produce round).
+ */
+class NodeFile implements StorageFile {
+  readonly fd: number;
+
+  constructor(private readonly handle: FileHandle) {
+    this.fd = handle.fd;
+  }
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return this.handle.read(buffer, offset, length, position);
+  }
+
+  writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }> {
+    return new Promise((resolve, reject) => fsWritev(this.fd, buffers, position, (error, bytesWritten) => (error ? reject(error) : resolve({ bytesWritten }))));
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+  }
+
+  sync(): Promise<void> {
+    return this.handle.sync();
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.handle.truncate(length);
+  }
+
+  stat(): Promise<FileStat> {
+    return this.handle.stat();
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
 /** The real file system, through node:fs/promises. */
 export const nodeFileSystem: FileSystem = {
   async open(path, flags) {
-    return open(path, flags);
+    return new NodeFile(await open(path, flags));
   },
   readFile: (path) => readFile(path),
   stat: (path) => stat(path),

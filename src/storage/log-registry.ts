@@ -42,21 +42,46 @@ export class LogRegistry<Log extends PartitionLog> {
   /** Closes the open logs of one topic. */
   async closeTopic(topic: string): Promise<void> {
     const pattern = partitionDirPattern(topic);
-    const closing: Promise<void>[] = [];
+    const closing: Entry<Log>[] = [];
     for (const [key, entry] of this.entries) {
       if (!pattern.test(key)) continue;
       this.entries.delete(key);
-      closing.push(entry.opening.then((log) => log.close(), () => {}));
+      closing.push(entry);
     }
-    await Promise.all(closing);
+    const failure = await closeLimited(closing);
+    if (failure) throw failure.reason;
   }
 
-  /** Closes every open log; when some fail, the others still close, and the first failure is thrown after. */
+  /**
+   * Closes every open log; when some fail, the others still close, and the first failure is
+   * thrown after. At most `closeConcurrency` close at once: sealing a segment opens its index
+   * files, and 10,000 partitions sealing together would need three descriptors each at once.
+   */
   async closeAll(): Promise<void> {
     const entries = [...this.entries.values()];
     this.entries.clear();
-    const results = await Promise.allSettled(entries.map((entry) => entry.opening.then((log) => log.close(), () => {})));
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failure = await closeLimited(entries);
+    if (failure) throw failure.reason;
   }
+}
+
+/** Logs closed at once by closeAll and closeTopic. */
+const closeConcurrency = 64;
+
+/** Closes the logs, `closeConcurrency` at a time; every one is tried, and the first failure is returned. */
+async function closeLimited<Log extends PartitionLog>(entries: readonly Entry<Log>[]): Promise<{ reason: unknown } | null> {
+  let failure: { reason: unknown } | null = null;
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const entry = entries[next++]!;
+      try {
+        await entry.opening.then((log) => log.close(), () => {});
+      } catch (error) {
+        failure ??= { reason: error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(closeConcurrency, entries.length) }, worker));
+  return failure;
 }

@@ -61,9 +61,19 @@ function deferred<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
-  // Rejections are for whoever listens; an unobserved one must not crash the process.
-  promise.catch(() => {});
   return { promise, resolve, reject };
+}
+
+const ignore = () => {};
+
+/**
+ * Rejects a deferred. Rejections are for whoever listens; an unobserved one must not crash the
+ * process, so a no-op handler is attached first (here rather than in deferred(): two batches'
+ * worth of extra promises on every append, for the rare failure).
+ */
+function rejectQuietly(d: { readonly promise: Promise<unknown>; readonly reject: (error: Error) => void }, error: Error): void {
+  d.promise.catch(ignore);
+  d.reject(error);
 }
 
 interface WriteOp {
@@ -114,6 +124,8 @@ export class LogWriter {
   private unsyncedRecords: number;
   private timer: NodeJS.Timeout | null = null;
   private timerDue = false;
+  /** Wakes syncWhileWriting when a write is queued (or the sync ends). */
+  private writeArrived: (() => void) | null = null;
 
   constructor(
     /** The segment whose files are open for appending. */
@@ -147,12 +159,13 @@ export class LogWriter {
   enqueueWrite(segment: Segment, batch: Buffer, position: number, endOffset: number, records: number): { written: Promise<void>; durable: Promise<void> } {
     const op: WriteOp = { kind: 'write', segment, batch, position, endOffset, records, written: deferred(), durable: deferred() };
     if (this.failedWith) {
-      op.written.reject(this.failedWith);
-      op.durable.reject(this.failedWith);
+      rejectQuietly(op.written, this.failedWith);
+      rejectQuietly(op.durable, this.failedWith);
     } else {
       this.queue.enqueue(op);
       this.queuedBytes += batch.length;
       this.kick();
+      this.wakeWriter();
     }
     return { written: op.written.promise, durable: op.durable.promise };
   }
@@ -202,7 +215,7 @@ export class LogWriter {
   }
 
   private enqueue<T>(op: Op, done: Deferred<T>): Promise<T> {
-    if (this.failedWith) done.reject(this.failedWith);
+    if (this.failedWith) rejectQuietly(done, this.failedWith);
     else {
       this.queue.enqueue(op);
       this.kick();
@@ -245,7 +258,7 @@ export class LogWriter {
         }
         if (this.syncDue()) {
           phase = 'sync';
-          await this.sync();
+          await this.syncWhileWriting();
           continue;
         }
         if (this.queue.size === 0) return;
@@ -304,9 +317,45 @@ export class LogWriter {
     return this.policy.syncBeforeAck || this.unsyncedRecords >= this.policy.messagesMax || this.timerDue;
   }
 
+  /**
+   * Syncs what is written, and meanwhile writes the batches that arrive during the sync (the
+   * next group): a sync makes durable only what was written before it began, and only that is
+   * marked synced, so writing during it is safe, and the next round's write is then off its
+   * requests' critical path (which was: wait for the sync under way, write, sync).
+   */
+  private async syncWhileWriting(): Promise<void> {
+    let settled = false;
+    const syncing = this.sync().finally(() => {
+      settled = true;
+      this.wakeWriter();
+    });
+    syncing.catch(() => {});
+    while (!settled && !this.failedWith) {
+      if (this.queue.peek()?.kind === 'write') {
+        try {
+          await this.writeRound();
+        } catch (error) {
+          // A failed write is a write failure (the cut-back point depends on it), whatever the sync does.
+          this.fail(error, 'write');
+          return;
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.writeArrived = resolve));
+    }
+    await syncing;
+  }
+
+  private wakeWriter(): void {
+    const wake = this.writeArrived;
+    this.writeArrived = null;
+    wake?.();
+  }
+
   private async sync(): Promise<void> {
     const target = this.writtenEnd;
     await this.current.syncLog();
+    if (this.failedWith) return;
     this.markSynced(target);
   }
 
@@ -353,18 +402,18 @@ export class LogWriter {
     this.failedWith = failure;
     this.clearTimer();
     const goodEnd = this.policy.syncBeforeAck || phase === 'sync' ? this.syncedEnd : this.writtenEnd;
-    for (let op = this.awaitingSync.dequeue(); op !== undefined; op = this.awaitingSync.dequeue()) op.durable.reject(failure);
+    for (let op = this.awaitingSync.dequeue(); op !== undefined; op = this.awaitingSync.dequeue()) rejectQuietly(op.durable, failure);
     for (const op of this.inFlight) {
-      op.written.reject(failure);
-      op.durable.reject(failure);
+      rejectQuietly(op.written, failure);
+      rejectQuietly(op.durable, failure);
     }
     this.inFlight = [];
     for (let op = this.queue.dequeue(); op !== undefined; op = this.queue.dequeue()) {
       if (op.kind === 'write') {
-        op.written.reject(failure);
-        op.durable.reject(failure);
+        rejectQuietly(op.written, failure);
+        rejectQuietly(op.durable, failure);
       } else {
-        op.done.reject(failure);
+        rejectQuietly(op.done, failure);
       }
     }
     this.queuedBytes = 0;

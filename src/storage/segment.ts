@@ -4,6 +4,14 @@
  * appended (sizeBytes, endOffset, the in-memory indexes, used to place batches at append time)
  * and what is on the file (writtenBytes, writtenEndOffset, the persisted index entries), which
  * the log writer advances. Readers of the file never look past writtenBytes.
+ *
+ * Only the `.log` file is held open while the segment is active. The index entries live in
+ * memory (readers use those) and reach their files when the recovery point is checkpointed,
+ * when the segment is sealed and when it is closed, each time in one write per file opened for
+ * it: a partition costs one file descriptor, not three (10,000 partitions fit the usual
+ * `ulimit -n`), and a write round costs one writev, not three. A crash can lose index entries
+ * past the last checkpoint; opening the segment again re-places the batches after the last
+ * entry on file (segment-load.ts), as it always had to for entries written but not synced.
  */
 import type { FileSystem, StorageFile } from './file-system.js';
 import { isNotFound } from './file-system.js';
@@ -15,8 +23,6 @@ import { offsetIndexEntryBytes, relativeOffsetMax, timeIndexEntryBytes } from '.
 
 interface SegmentFiles {
   readonly log: StorageFile;
-  readonly offsetIndex: StorageFile;
-  readonly timeIndex: StorageFile;
 }
 
 export class Segment {
@@ -47,6 +53,8 @@ export class Segment {
   timeIndex = new TimeIndex();
   /** Open while this is the segment being appended to. */
   private files: SegmentFiles | null = null;
+  /** Index entries written to their files since those were last synced. */
+  private indexesUnsynced = false;
 
   constructor(
     readonly fs: FileSystem,
@@ -117,30 +125,25 @@ export class Segment {
   }
 
   /**
-   * Opens the three files for appending; `create` makes them and fails if they exist (the
-   * caller syncs the folder so that their entries are durable).
+   * Opens the `.log` file for appending; `create` makes all three files and fails if they
+   * exist (the caller syncs the folder so that their entries are durable). The index files are
+   * opened only while entries are written to them (persistIndexes).
    */
   async openFiles(create: boolean): Promise<void> {
     if (this.files) return;
-    const flags = create ? 'wx+' : 'r+';
-    const opened: StorageFile[] = [];
-    try {
-      for (const path of [this.logPath, this.offsetIndexPath, this.timeIndexPath]) opened.push(await this.fs.open(path, flags));
-    } catch (error) {
-      await Promise.all(opened.map((handle) => handle.close().catch(() => {})));
-      throw error;
+    if (create) {
+      for (const path of [this.offsetIndexPath, this.timeIndexPath]) await (await this.fs.open(path, 'wx+')).close();
     }
-    this.files = { log: opened[0]!, offsetIndex: opened[1]!, timeIndex: opened[2]! };
+    this.files = { log: await this.fs.open(this.logPath, create ? 'wx+' : 'r+') };
   }
 
-  /** Writes batches at `position` (which must be writtenBytes) and the index entries they complete. */
+  /** Writes batches at `position` (which must be writtenBytes); their index entries wait for persistIndexes. */
   async write(batches: Buffer[], position: number, bytes: number, endOffset: number): Promise<void> {
     const files = this.requireFiles();
     if (position !== this.writtenBytes) throw new Error(`segment ${this.baseOffset}: write at ${position} but ${this.writtenBytes} bytes are on the file`);
     await writeAll(files.log, batches, position);
     this.writtenBytes = position + bytes;
     this.writtenEndOffset = endOffset;
-    await this.persistIndexes();
   }
 
   /** fdatasync of the `.log` file: the batches written so far become durable. */
@@ -148,30 +151,47 @@ export class Segment {
     await this.requireFiles().log.datasync();
   }
 
-  /** fsync of both index files: the entries written so far become durable. */
+  /** Writes the index entries not yet on file and fsyncs both index files: every entry so far becomes durable. */
   async syncIndexes(): Promise<void> {
-    const files = this.requireFiles();
-    await files.offsetIndex.sync();
-    await files.timeIndex.sync();
+    this.requireFiles();
+    await this.persistIndexes(true);
   }
 
-  /** Writes the index entries whose batches are on the file and not yet in the index files. */
-  async persistIndexes(): Promise<void> {
-    const files = this.requireFiles();
+  /**
+   * Writes the index entries whose batches are on the file and not yet in the index files
+   * (opening each file only when it has entries to take), and with `sync` makes every entry
+   * written so far durable.
+   */
+  async persistIndexes(sync = false): Promise<void> {
     const offsets = this.offsetIndex;
     let to = offsets.persisted;
     while (to < offsets.count && offsets.positionAt(to) < this.writtenBytes) to++;
-    if (to > offsets.persisted) {
-      await writeAll(files.offsetIndex, [offsets.encode(offsets.persisted, to)], offsets.persisted * offsetIndexEntryBytes);
-      offsets.persisted = to;
-    }
+    const offsetEntries = to > offsets.persisted ? { from: offsets.persisted, to, bytes: offsets.encode(offsets.persisted, to) } : null;
     const times = this.timeIndex;
     const writtenRelativeEnd = this.writtenEndOffset - this.baseOffset;
     to = times.persisted;
     while (to < times.count && times.relativeOffsetAt(to) < writtenRelativeEnd) to++;
-    if (to > times.persisted) {
-      await writeAll(files.timeIndex, [times.encode(times.persisted, to)], times.persisted * timeIndexEntryBytes);
-      times.persisted = to;
+    const timeEntries = to > times.persisted ? { from: times.persisted, to, bytes: times.encode(times.persisted, to) } : null;
+    if (offsetEntries === null && timeEntries === null && !(sync && this.indexesUnsynced)) return;
+    const syncAll = sync && this.indexesUnsynced;
+    if (offsetEntries !== null || syncAll) {
+      await this.writeIndexFile(this.offsetIndexPath, offsetEntries && { bytes: offsetEntries.bytes, position: offsetEntries.from * offsetIndexEntryBytes }, sync);
+      if (offsetEntries !== null) offsets.persisted = offsetEntries.to;
+    }
+    if (timeEntries !== null || syncAll) {
+      await this.writeIndexFile(this.timeIndexPath, timeEntries && { bytes: timeEntries.bytes, position: timeEntries.from * timeIndexEntryBytes }, sync);
+      if (timeEntries !== null) times.persisted = timeEntries.to;
+    }
+    this.indexesUnsynced = !sync;
+  }
+
+  private async writeIndexFile(path: string, entries: { bytes: Buffer; position: number } | null, sync: boolean): Promise<void> {
+    const handle = await this.fs.open(path, 'r+');
+    try {
+      if (entries !== null) await writeAll(handle, [entries.bytes], entries.position);
+      if (sync) await handle.sync();
+    } finally {
+      await handle.close();
     }
   }
 
@@ -184,9 +204,8 @@ export class Segment {
     if (!this.files) return;
     this.addFinalTimeEntry();
     try {
-      await this.persistIndexes();
       await this.syncLog();
-      await this.syncIndexes();
+      await this.persistIndexes(true);
     } finally {
       await this.closeFiles();
     }
@@ -196,7 +215,7 @@ export class Segment {
     const files = this.files;
     if (!files) return;
     this.files = null;
-    await Promise.all([files.log.close(), files.offsetIndex.close(), files.timeIndex.close()]);
+    await files.log.close();
   }
 
   /** Closes the files, ignoring errors (after an I/O failure). */

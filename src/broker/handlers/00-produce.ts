@@ -151,7 +151,7 @@ async function producePartition(context: RequestContext, topic: Topic, data: Par
   };
   // Batches become visible to readers when durable, which may be after the append woke the
   // partition's long-polling fetches: wake them again then.
-  const allDurable = Promise.all(durable).then(() => partition.wakeAll());
+  const allDurable = (durable.length === 1 ? durable[0]! : Promise.all(durable)).then(() => partition.wakeAll());
   waits.push(storageErrorOnFailure(context, topic, response, allDurable));
   return response;
 }
