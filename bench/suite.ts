@@ -1,7 +1,7 @@
 /**
  * `inkwell bench`: runs the scenarios against every available system side by side, each row
  * `repetitions` times on a fresh broker, then writes bench/results/<date>.json, a markdown
- * report and two SVG charts, and returns the markdown for stdout.
+ * report and four SVG charts (throughput against record size, partitions and connections; latency), and returns the markdown for stdout.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { PartialRun, runOnce, type RunContext } from './run-scenario.js';
 import { rowKey, summarize, type Row, type SuiteResult } from './results.js';
 import { ProgressBar } from './report/progress.js';
 import { markdownReport } from './report/markdown.js';
-import { latencyChart, throughputChart } from './report/figures.js';
+import { connectionsChart, latencyChart, partitionsChart, throughputChart } from './report/figures.js';
 import { commitDescription, kcatVersion, loadAverage, machineBasics, openFilesLimit, openFilesSoftLimit } from './machine.js';
 import { ourClientScript } from './clients/ours.js';
 import { cliMain } from './paths.js';
@@ -230,10 +230,13 @@ function writeOutputs(result: SuiteResult, markdown: string, directory: string, 
     ...(withJson ? [[`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`] as [string, string]] : []),
     [`${stem}.md`, markdown],
   ];
-  const throughput = throughputChart(result);
-  const latency = latencyChart(result);
-  if (throughput) files.push([`${stem}-throughput.svg`, throughput]);
-  if (latency) files.push([`${stem}-latency.svg`, latency]);
+  const charts: [string, string | null][] = [
+    ['throughput', throughputChart(result)],
+    ['partitions', partitionsChart(result)],
+    ['connections', connectionsChart(result)],
+    ['latency', latencyChart(result)],
+  ];
+  for (const [name, svg] of charts) if (svg) files.push([`${stem}-${name}.svg`, svg]);
   for (const [path, content] of files) writeFileSync(path, content);
   return files.map(([path]) => path);
 }

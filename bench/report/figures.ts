@@ -1,4 +1,7 @@
-/** The suite's two charts, from its results: throughput against record size, and latency percentiles. */
+/**
+ * The suite's charts, from its results: throughput against record size, against partitions and
+ * against connections, and latency percentiles.
+ */
 import { formatBytes } from '../scenarios.js';
 import type { SuiteResult } from '../results.js';
 import type { SystemId } from '../systems/types.js';
@@ -12,6 +15,49 @@ function formatRate(value: number): string {
   if (value >= 1000) return `${Number((value / 1000).toPrecision(3))} GB/s`;
   if (value >= 1) return `${Number(value.toPrecision(3))} MB/s`;
   return `${Number((value * 1000).toPrecision(3))} kB/s`;
+}
+
+function formatRecords(value: number): string {
+  if (value >= 1_000_000) return `${Number((value / 1_000_000).toPrecision(3))} M/s`;
+  if (value >= 1000) return `${Number((value / 1000).toPrecision(3))} k/s`;
+  return `${Number(value.toPrecision(3))}/s`;
+}
+
+/**
+ * Records/s against a count taken from each scenario of `group` (partitions, connections), one
+ * line per system, client and phase. Null when the run has fewer than two points on any line.
+ */
+function recordsAgainstCount(result: SuiteResult, group: 'partitions' | 'connections', countOf: (scenarioId: string) => number | undefined, title: string, xLabel: string): string | null {
+  const series = new Map<string, LineSeries & { points: { x: number; y: number; low: number; high: number }[] }>();
+  for (const row of result.rows) {
+    const count = countOf(row.scenario);
+    const rate = row.summary.recordsPerSecond;
+    if (count === undefined || !rate) continue;
+    const name = group === 'connections' ? labelOf(result, row.system) : `${labelOf(result, row.system)} · ${row.client} ${row.phase}`;
+    const entry = series.get(name) ?? { name, points: [] };
+    entry.points.push({ x: count, y: rate.median, low: rate.min, high: rate.max });
+    series.set(name, entry);
+  }
+  if (![...series.values()].some((s) => s.points.length >= 2)) return null;
+  const counts = [...new Set([...series.values()].flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  return lineChart({
+    title,
+    x: { label: xLabel, log: true, format: (v) => v.toLocaleString('en-US'), ticks: counts },
+    y: { label: 'records/s (log scale)', log: true, format: formatRecords },
+    series: [...series.values()],
+  });
+}
+
+/** kcat records/s against the topic's partition count (100 B records). */
+export function partitionsChart(result: SuiteResult): string | null {
+  const partitionsOf = new Map(result.scenarios.flatMap((s) => (s.group === 'partitions' && s.workload.kind === 'throughput' ? [[s.id, s.workload.partitions] as const] : [])));
+  return recordsAgainstCount(result, 'partitions', (id) => partitionsOf.get(id), 'kcat throughput against partitions, 100 B records (median, whiskers min–max)', 'partitions (log scale)');
+}
+
+/** Produce records/s against the number of producing connections (100 B records, acks=all). */
+export function connectionsChart(result: SuiteResult): string | null {
+  const connectionsOf = new Map(result.scenarios.flatMap((s) => (s.group === 'connections' && s.workload.kind === 'connections' ? [[s.id, s.workload.connections] as const] : [])));
+  return recordsAgainstCount(result, 'connections', (id) => connectionsOf.get(id), 'Produce throughput against connections, 100 B records, acks=all (median, whiskers min–max)', 'connections (log scale)');
 }
 
 function formatMs(value: number): string {

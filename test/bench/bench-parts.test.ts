@@ -7,6 +7,8 @@ import { visitRecords } from '../../bench/wire/records.js';
 import { lineChart, groupedBarChart } from '../../bench/report/charts.js';
 import { escapeXml } from '../../bench/report/svg.js';
 import { checkTargets } from '../../bench/report/targets.js';
+import { connectionsChart, partitionsChart } from '../../bench/report/figures.js';
+import { scenarios } from '../../bench/scenarios.js';
 import { summarize, type Row, type SuiteResult } from '../../bench/results.js';
 import { systemCatalog } from '../../bench/systems/catalog.js';
 import { buildBatch } from '../../src/protocol/record-batch.js';
@@ -94,4 +96,27 @@ test('targets are met, not met, or not measured, from the medians', () => {
   assert.equal(byStart('broker CPU').met, true);
   assert.equal(byStart('end-to-end').met, null);
   assert.match(byStart('end-to-end').measured, /^not measured/);
+});
+
+test('partition and connection charts draw one line per system and phase, and nothing without two points', () => {
+  const row = (scenario: string, system: Row['system'], phase: Row['phase'], recordsPerSecond: number): Row => ({
+    scenario,
+    group: scenario.startsWith('partitions') ? 'partitions' : 'connections',
+    system,
+    client: scenario.startsWith('partitions') ? 'kcat' : 'raw',
+    phase,
+    errors: [],
+    samples: [{ repetition: 1, records: 100_000, bytes: 10_000_000, seconds: 100_000 / recordsPerSecond, brokerCpuSeconds: 0.1, brokerPeakRssBytes: 100 << 20 }],
+  });
+  const resultOf = (rows: Row[]) => ({ scenarios: scenarios('quick'), systems: systemCatalog(), rows: rows.map((r) => ({ ...r, summary: summarize(r) })) }) as unknown as SuiteResult;
+  const partitions = partitionsChart(
+    resultOf([row('partitions-1', 'inkwell', 'produce', 800_000), row('partitions-100', 'inkwell', 'produce', 400_000), row('partitions-1000', 'inkwell', 'produce', 200_000), row('partitions-1', 'inkwell', 'consume', 1_000_000), row('partitions-1000', 'inkwell', 'consume', 300_000)]),
+  );
+  assert.ok(partitions);
+  assert.equal((partitions.match(/<polyline /g) ?? []).length, 2, 'produce and consume');
+  assert.match(partitions, />1,000</);
+  const connections = connectionsChart(resultOf([row('connections-1', 'inkwell', 'produce', 800_000), row('connections-100', 'inkwell', 'produce', 900_000), row('connections-1', 'mock', 'produce', 5_000_000), row('connections-100', 'mock', 'produce', 3_000_000)]));
+  assert.ok(connections);
+  assert.equal((connections.match(/<polyline /g) ?? []).length, 2, 'Inkwell and the mock');
+  assert.equal(partitionsChart(resultOf([row('partitions-1', 'inkwell', 'produce', 800_000)])), null);
 });
