@@ -15,6 +15,8 @@ import { unsupportedApiVersionsResponse } from './handlers/18-api-versions.js';
 interface Slot {
   done: boolean;
   chunks: Buffer[] | null;
+  /** Callbacks for once the response is written (see RequestContext.afterWrite). */
+  afterWrite: (() => void)[] | null;
 }
 
 export class Connection {
@@ -87,22 +89,30 @@ export class Connection {
     if (!reader.complete()) {
       return this.close(`malformed ${api.name} v${header.apiVersion} request: ${reader.failure}`);
     }
-    const context: RequestContext = { broker: this.broker, connection: this.info, header, apiVersion: header.apiVersion };
+    let afterWrite: (() => void)[] | null = null;
+    const context: RequestContext = {
+      broker: this.broker,
+      connection: this.info,
+      header,
+      apiVersion: header.apiVersion,
+      afterWrite: (callback) => (afterWrite ??= []).push(callback),
+    };
     let result: HandlerResult | Promise<HandlerResult>;
     try {
       result = handler.handle(context, request);
     } catch (error) {
       return this.close(`${api.name} handler failed: ${(error as Error).stack ?? error}`);
     }
-    this.enqueue(header, responseHeaderIsFlexible(header.apiKey, flexible), result, header.apiVersion);
+    this.enqueue(header, responseHeaderIsFlexible(header.apiKey, flexible), result, header.apiVersion, () => afterWrite);
   }
 
-  private enqueue(header: RequestHeader, headerFlexible: boolean, result: HandlerResult | Promise<HandlerResult>, responseVersion: number): void {
-    const slot: Slot = { done: false, chunks: null };
+  private enqueue(header: RequestHeader, headerFlexible: boolean, result: HandlerResult | Promise<HandlerResult>, responseVersion: number, afterWrite: () => (() => void)[] | null = () => null): void {
+    const slot: Slot = { done: false, chunks: null, afterWrite: null };
     this.slots.push(slot);
     this.updateReading();
     const finish = (body: HandlerResult) => {
       if (this.closed) return;
+      slot.afterWrite = afterWrite();
       if (body !== null) {
         try {
           slot.chunks = this.encode(header, headerFlexible, body, responseVersion);
@@ -135,13 +145,20 @@ export class Connection {
     let wrote = false;
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
-      if (slot.chunks === null) continue;
+      if (slot.chunks === null) {
+        // No response (acks=0): nothing refers to what the handler kept.
+        if (slot.afterWrite) for (const callback of slot.afterWrite) callback();
+        continue;
+      }
       if (!wrote) {
         this.socket.cork();
         wrote = true;
       }
-      for (const chunk of slot.chunks) {
-        if (!this.socket.write(chunk)) this.pausedForDrain = true;
+      const last = slot.chunks.length - 1;
+      const callbacks = slot.afterWrite;
+      for (let i = 0; i <= last; i++) {
+        const written = i === last && callbacks ? (error?: Error | null) => !error && callbacks.forEach((callback) => callback()) : undefined;
+        if (!this.socket.write(slot.chunks[i]!, written)) this.pausedForDrain = true;
       }
     }
     if (wrote) process.nextTick(() => this.socket.uncork());

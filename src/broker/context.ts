@@ -68,6 +68,12 @@ export interface RequestContext {
   readonly connection: ConnectionInfo;
   readonly header: RequestHeader;
   readonly apiVersion: number;
+  /**
+   * Runs `callback` once the response has been written to the socket (never when it is dropped:
+   * the connection closed first, or the write failed). For handing buffers the response refers
+   * to back to their pool.
+   */
+  readonly afterWrite?: (callback: () => void) => void;
 }
 
 export type HandlerResult = Message | null;

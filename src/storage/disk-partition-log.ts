@@ -29,7 +29,9 @@ import { loadSegments, type LoadReport } from './segment-load.js';
 import { recoverSegment } from './segment-recover.js';
 import { Segment } from './segment.js';
 import { StorageError } from './storage-error.js';
-import { repairRetryMs, segmentBytesMax, segmentBytesMin } from './limits.js';
+import { repairRetryMs, scanBlockBytes, segmentBytesMax, segmentBytesMin } from './limits.js';
+import { readInto } from './file-io.js';
+import { segmentReadPool } from './read-buffer-pool.js';
 import type { AppendResult, BatchInfo, PartitionLog, PartitionOptions, ReadResult, RetentionReport, TimestampLookup } from './types.js';
 
 const emptyRead: ReadResult = Object.freeze({ chunks: [], bytes: 0 });
@@ -570,8 +572,31 @@ async function readSegment(handle: StorageFile, segment: Segment, offset: number
     if (batch.lastOffset < offset) continue;
     if (batch.baseOffset >= endOffset) break;
     const want = Math.min(end - batch.position, Math.max(batch.bytes, maxBytes));
-    const chunks = cutWholeBatches(await scanner.view(batch.position, want), endOffset);
-    return { chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
+    if (want <= scanBlockBytes) {
+      // The scanner's block (a fresh buffer) holds it or is read to hold it.
+      const chunks = cutWholeBatches(await scanner.view(batch.position, want), endOffset);
+      return { chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
+    }
+    // A large read goes into a pooled buffer that the reader gives back once it is done with it.
+    const buffer = segmentReadPool.take(want);
+    try {
+      await readInto(handle, buffer, batch.position, want);
+    } catch (error) {
+      segmentReadPool.give(buffer);
+      throw error;
+    }
+    const chunks = cutWholeBatches(buffer.subarray(0, want), endOffset);
+    if (chunks.length === 0) {
+      segmentReadPool.give(buffer);
+      return emptyRead;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      segmentReadPool.give(buffer);
+    };
+    return { chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0), release };
   }
   return emptyRead;
 }

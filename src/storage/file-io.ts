@@ -7,13 +7,19 @@ export { isNotFound } from './file-system.js';
 /** Reads exactly `length` bytes at `position` into a new buffer; throws when the file ends first. */
 export async function readExactly(handle: StorageFile, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
+  await readInto(handle, buffer, position, length);
+  return buffer;
+}
+
+/** Reads exactly `length` bytes at `position` into the start of `buffer`; throws when the file ends first. */
+export async function readInto(handle: StorageFile, buffer: Buffer, position: number, length: number): Promise<void> {
+  if (length > buffer.length) throw new RangeError(`cannot read ${length} bytes into a buffer of ${buffer.length}`);
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
     if (bytesRead === 0) throw new Error(`file ends ${length - filled} bytes short of the ${length} bytes wanted at ${position}`);
     filled += bytesRead;
   }
-  return buffer;
 }
 
 /** Writes every buffer, in order, from `position`, going on after short writes. */

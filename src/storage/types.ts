@@ -44,6 +44,12 @@ export interface ReadResult {
   /** Whole batches, in order, as views of stored bytes (never copies of the ring buffer). */
   readonly chunks: Buffer[];
   readonly bytes: number;
+  /**
+   * Present when the chunks are views of a pooled read buffer: call it once nothing refers to
+   * them any more (the response holding them is written), and the buffer is used again. Not
+   * calling it is always safe.
+   */
+  readonly release?: () => void;
 }
 
 export interface TimestampLookup {

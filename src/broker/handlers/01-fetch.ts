@@ -37,9 +37,17 @@ interface Plan {
   partition: Partition | undefined;
 }
 
-async function readOnce(plans: Plan[][], responseBytesMax: number, readCommitted: boolean): Promise<{ responses: Message[]; bytes: number }> {
+interface ReadRound {
+  responses: Message[];
+  bytes: number;
+  /** What to call once the responses are written or dropped (pooled read buffers go back). */
+  releases: (() => void)[];
+}
+
+async function readOnce(plans: Plan[][], responseBytesMax: number, readCommitted: boolean): Promise<ReadRound> {
   let bytes = 0;
   const responses: Message[] = [];
+  const releases: (() => void)[] = [];
   for (const topicPlans of plans) {
     const partitions: Message[] = [];
     responses.push({ topic: topicPlans[0]?.topic ?? '', partitions });
@@ -81,10 +89,20 @@ async function readOnce(plans: Plan[][], responseBytesMax: number, readCommitted
       }
       const read = await log.read(Number(offset), Math.max(budget, 1));
       bytes += read.bytes;
+      if (read.release) releases.push(read.release);
       partitions.push({ ...base, errorCode: 0, records: read.chunks });
     }
   }
-  return { responses, bytes };
+  return { responses, bytes, releases };
+}
+
+/** Answers with a round's records; its pooled buffers go back once the response is written. */
+function answer(context: RequestContext, top: Message, round: ReadRound): Message {
+  if (round.releases.length > 0 && context.afterWrite) {
+    const releases = round.releases;
+    context.afterWrite(() => releases.forEach((release) => release()));
+  }
+  return { ...top, errorCode: 0, responses: round.responses };
 }
 
 export const fetchHandler: Handler = {
@@ -108,17 +126,17 @@ export const fetchHandler: Handler = {
     const waitMs = Math.min(Math.max(0, request.maxWaitMs as number), context.broker.settings.fetchWaitMsMax);
 
     let result = await readOnce(plans, maxBytes, readCommitted);
-    if (result.bytes >= minBytes || minBytes <= 0 || waitMs === 0) {
-      return { ...top, errorCode: 0, responses: result.responses };
-    }
+    if (result.bytes >= minBytes || minBytes <= 0 || waitMs === 0) return answer(context, top, result);
     const deadline = Date.now() + waitMs;
     const partitions = plans.flat().flatMap((p) => (p.partition ? [p.partition] : []));
     while (Date.now() < deadline) {
       const woken = await waitForAppend(partitions, deadline - Date.now(), context.broker);
+      // The earlier round's records are not sent: nothing refers to its buffers any more.
+      for (const release of result.releases) release();
       result = await readOnce(plans, maxBytes, readCommitted);
       if (!woken || result.bytes >= minBytes) break;
     }
-    return { ...top, errorCode: 0, responses: result.responses };
+    return answer(context, top, result);
   },
 };
 
