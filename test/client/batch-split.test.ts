@@ -7,45 +7,21 @@
  * strict scripted broker: the halves of a refused idempotent batch carry its sequence range
  * (first half from its base sequence, second after it) and batches sent behind it keep theirs.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startBroker, Producer, Consumer, Admin, KafkaError, type Broker, type ConsumerRecord, type ProducerOptions, type RecordMetadata } from '../../src/index.js';
-import { testTls, type TestTls } from '../helpers/tls.js';
-import { tempDir } from '../helpers/interop.js';
+import { Producer, Consumer, Admin, KafkaError, type ConsumerRecord, type ProducerOptions, type RecordMetadata } from '../../src/index.js';
+import { useClientBroker } from '../helpers/client-broker.js';
 import { parseBatchHeader } from '../../src/protocol/record-batch.js';
 import { decodeRecords } from '../../src/client/batch-reader.js';
 import type { Message } from '../../src/protocol/codec.js';
 import { FakeBroker, type FakeRequest } from './fake-broker.js';
 
-let broker: Broker;
-let material: TestTls;
-let bootstrap = '';
-const data = tempDir('h-cl-split-');
+const target = useClientBroker('h-cl-split-');
+const { track } = target;
+const client = target.client;
 /** The topic limit: a batch of more than about a dozen of the records below is refused. */
 const messageBytesMax = 2048;
-
-const clients = new Set<{ close(): Promise<void> }>();
-function track<T extends { close(): Promise<void> }>(instance: T): T {
-  clients.add(instance);
-  return instance;
-}
-
-function client(extra: Partial<ProducerOptions> = {}) {
-  return { bootstrap, tls: { ca: material.ca }, connectTimeoutMs: 10_000, ...extra };
-}
-
-before(async () => {
-  material = await testTls();
-  broker = await startBroker({ listeners: 'SSL://127.0.0.1:0', dataDir: data.path, tls: material, log: () => {} });
-  bootstrap = broker.bootstrap('SSL');
-});
-
-after(async () => {
-  await Promise.all([...clients].map((instance) => instance.close().catch(() => {})));
-  await broker?.close();
-  data.remove();
-});
 
 async function createTopic(topic: string, numPartitions: number): Promise<void> {
   const admin = track(new Admin(client()));

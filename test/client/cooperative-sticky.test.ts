@@ -4,39 +4,15 @@
  * arriving, the two revoke only the partitions that move to the newcomer (the ones they keep are
  * never revoked and never re-read), and no record is skipped.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBroker, Producer, Consumer, Admin, type Broker, type RebalanceEvent, type TopicPartition } from '../../src/index.js';
-import { testTls, type TestTls } from '../helpers/tls.js';
-import { tempDir } from '../helpers/interop.js';
+import { Producer, Consumer, Admin, type RebalanceEvent, type TopicPartition } from '../../src/index.js';
+import { useClientBroker } from '../helpers/client-broker.js';
 import { eventually } from './fake-broker.js';
 
-let broker: Broker;
-let material: TestTls;
-let bootstrap = '';
-const data = tempDir('h-cl-coop-');
-
-const clients = new Set<{ close(): Promise<void> }>();
-function track<T extends { close(): Promise<void> }>(instance: T): T {
-  clients.add(instance);
-  return instance;
-}
-
-function client() {
-  return { bootstrap, tls: { ca: material.ca }, connectTimeoutMs: 10_000 };
-}
-
-before(async () => {
-  material = await testTls();
-  broker = await startBroker({ listeners: 'SSL://127.0.0.1:0', dataDir: data.path, tls: material, log: () => {} });
-  bootstrap = broker.bootstrap('SSL');
-});
-
-after(async () => {
-  await Promise.all([...clients].map((instance) => instance.close().catch(() => {})));
-  await broker?.close();
-  data.remove();
-});
+const target = useClientBroker('h-cl-coop-');
+const { track } = target;
+const client = target.client;
 
 interface Member {
   readonly name: string;

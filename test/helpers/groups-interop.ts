@@ -5,6 +5,7 @@
  * as DescribeGroups and OffsetFetch give it, and a producer that keeps producing in the
  * background.
  */
+import { before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +14,7 @@ import { startBroker, type Broker } from '../../src/index.js';
 import { Admin, Producer, type CommittedOffset, type GroupDescription, type RecordMetadata } from '../../src/client/index.js';
 import { testTls, type TestTls } from './tls.js';
 import { withTimeout } from './raw-client.js';
+import { pythonReport, pythonScript, type Report } from './interop.js';
 
 /** Session timeout the tests' consumers ask for: the broker's default minimum (group.min.session.timeout.ms). */
 export const sessionTimeoutMs = 6000;
@@ -41,6 +43,59 @@ export async function startGroupBroker(config: Record<string, string | number | 
   });
   const port = broker.listeners[0]!.port;
   return { broker, material, port, bootstrap: `127.0.0.1:${port}` };
+}
+
+/**
+ * startGroupBroker() in `before` and a GroupInspector on it, both closed in `after`; the
+ * returned object's fields are there once `before` has run.
+ */
+export function useGroupBroker(): { readonly target: GroupBroker; readonly inspector: GroupInspector } {
+  let target: GroupBroker | undefined;
+  let inspector: GroupInspector | undefined;
+  before(async () => {
+    target = await startGroupBroker();
+    inspector = new GroupInspector(target.material, target.bootstrap);
+  });
+  after(async () => {
+    await inspector?.close();
+    await target?.broker.close();
+  });
+  return {
+    get target() {
+      if (!target) throw new Error('the broker is started in before()');
+      return target;
+    },
+    get inspector() {
+      if (!inspector) throw new Error('the broker is started in before()');
+      return inspector;
+    },
+  };
+}
+
+export const kafkaPython = { module: 'kafka', what: 'kafka-python (python3-kafka)' };
+
+/**
+ * A kafka-python KafkaConsumer in `group` (test/interop/python/groups_kafka_python.py consume):
+ * reads `count` records of `topic` (-1: to the end), commits, closes, and reports as JSON.
+ */
+export async function kafkaPythonGroupConsume(t: TestContext, material: TestTls, bootstrap: string, topic: string, group: string, count: number): Promise<Report> {
+  const report = await pythonReport(t, kafkaPython, pythonScript('groups_kafka_python.py'), [
+    'consume',
+    '--bootstrap',
+    bootstrap,
+    '--cafile',
+    material.paths.ca,
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--count',
+    String(count),
+    '--session-timeout-ms',
+    String(sessionTimeoutMs),
+  ]);
+  assert.ok(report, 'the kafka-python run reported');
+  return report;
 }
 
 /** kcat's connection flags for our TLS listener, verifying our CA. */

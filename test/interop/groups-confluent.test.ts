@@ -9,26 +9,14 @@
  * OffsetFetch. The consumers run test/interop/python/groups_confluent.py, which reports what it saw
  * as JSON.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTopic, pythonReport, pythonScript, requireTool, systemPython, type Report } from '../helpers/interop.js';
-import { GroupInspector, produceRecords, sessionTimeoutMs, startGroupBroker, waitUntil, type GroupBroker } from '../helpers/groups-interop.js';
+import { produceRecords, sessionTimeoutMs, useGroupBroker, waitUntil } from '../helpers/groups-interop.js';
 
-let target: GroupBroker;
-let inspector: GroupInspector;
-
+const groups = useGroupBroker();
 const script = pythonScript('groups_confluent.py');
 const confluent = { module: 'confluent_kafka', what: 'confluent-kafka-python (python3-confluent-kafka)' };
-
-before(async () => {
-  target = await startGroupBroker();
-  inspector = new GroupInspector(target.material, target.bootstrap);
-});
-
-after(async () => {
-  await inspector?.close();
-  await target?.broker.close();
-});
 
 interface Consumed {
   partition: number;
@@ -44,14 +32,14 @@ for (const strategy of ['range', 'cooperative-sticky']) {
     if (!(await requireTool(t, systemPython, ['-c', `import ${confluent.module}`], confluent.what))) return;
     const topic = `gck-${strategy}`;
     const group = `gck-group-${strategy}`;
-    await createTopic(target.port, target.material.ca, topic, partitions);
-    const produced = await produceRecords(target.material, target.bootstrap, topic, partitions, perPartition, 'ck');
+    await createTopic(groups.target.port, groups.target.material.ca, topic, partitions);
+    const produced = await produceRecords(groups.target.material, groups.target.bootstrap, topic, partitions, perPartition, 'ck');
     const report = await pythonReport(t, confluent, script, [
       'pair',
       '--bootstrap',
-      target.bootstrap,
+      groups.target.bootstrap,
       '--cafile',
-      target.material.paths.ca,
+      groups.target.material.paths.ca,
       '--topic',
       topic,
       '--group',
@@ -123,13 +111,13 @@ for (const strategy of ['range', 'cooperative-sticky']) {
     const unexpected = (report.errors as { name: string }[]).filter((e) => !/_TRANSPORT|_ALL_BROKERS_DOWN/.test(e.name));
     assert.deepEqual(unexpected, [], 'no error callbacks');
 
-    const committed = await inspector.committed(group);
+    const committed = await groups.inspector.committed(group);
     assert.deepEqual(
       committed.filter((c) => c.topic === topic).map((c) => [c.partition, c.offset]),
       all.map((p) => [p, perPartition]),
       'OffsetFetch: every partition committed at its end',
     );
     // Both consumers closed: the group empties (bounded wait; close sends LeaveGroup).
-    await waitUntil(async () => ((await inspector.describe(group)).state === 'Empty' ? true : undefined), 15_000, `${group} to become Empty`);
+    await waitUntil(async () => ((await groups.inspector.describe(group)).state === 'Empty' ? true : undefined), 15_000, `${group} to become Empty`);
   });
 }

@@ -7,26 +7,12 @@
  * OffsetFetch. The consumers run test/interop/python/groups_kafka_python.py, which reports what it
  * saw as JSON.
  */
-import { test, before, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTopic, pythonReport, pythonScript, requireTool, systemPython, type Report } from '../helpers/interop.js';
-import { GroupInspector, produceRecords, sessionTimeoutMs, startGroupBroker, type GroupBroker, type ProducedRecord } from '../helpers/groups-interop.js';
+import { createTopic, requireTool, systemPython, type Report } from '../helpers/interop.js';
+import { kafkaPython, kafkaPythonGroupConsume, produceRecords, useGroupBroker, type ProducedRecord } from '../helpers/groups-interop.js';
 
-let target: GroupBroker;
-let inspector: GroupInspector;
-
-const script = pythonScript('groups_kafka_python.py');
-const kafkaPython = { module: 'kafka', what: 'kafka-python (python3-kafka)' };
-
-before(async () => {
-  target = await startGroupBroker();
-  inspector = new GroupInspector(target.material, target.bootstrap);
-});
-
-after(async () => {
-  await inspector?.close();
-  await target?.broker.close();
-});
+const groups = useGroupBroker();
 
 interface Consumed {
   partition: number;
@@ -34,24 +20,8 @@ interface Consumed {
   value: string;
 }
 
-async function consume(t: TestContext, topic: string, group: string, count: number): Promise<Report> {
-  const report = await pythonReport(t, kafkaPython, script, [
-    'consume',
-    '--bootstrap',
-    target.bootstrap,
-    '--cafile',
-    target.material.paths.ca,
-    '--topic',
-    topic,
-    '--group',
-    group,
-    '--count',
-    String(count),
-    '--session-timeout-ms',
-    String(sessionTimeoutMs),
-  ]);
-  assert.ok(report, 'the kafka-python run reported');
-  return report;
+function consume(t: TestContext, topic: string, group: string, count: number): Promise<Report> {
+  return kafkaPythonGroupConsume(t, groups.target.material, groups.target.bootstrap, topic, group, count);
 }
 
 /** Per partition, the offsets the consumer read, in the order read. */
@@ -67,7 +37,7 @@ function range(from: number, to: number): number[] {
 
 /** The group's committed offsets of `topic` by partition, as OffsetFetch gives them (absent: none). */
 async function fetched(group: string, topic: string): Promise<Record<string, number>> {
-  const offsets = await inspector.committed(group);
+  const offsets = await groups.inspector.committed(group);
   return Object.fromEntries(offsets.filter((o) => o.topic === topic && o.offset >= 0).map((o) => [String(o.partition), o.offset]));
 }
 
@@ -81,8 +51,8 @@ test('KafkaConsumer with group_id: consume some, commit, close; a new consumer r
   const topic = 'gkp-three';
   const group = 'gkp-group';
   const partitions = 3;
-  await createTopic(target.port, target.material.ca, topic, partitions);
-  const produced = await produceRecords(target.material, target.bootstrap, topic, partitions, 30, 'kp');
+  await createTopic(groups.target.port, groups.target.material.ca, topic, partitions);
+  const produced = await produceRecords(groups.target.material, groups.target.bootstrap, topic, partitions, 30, 'kp');
   for (let p = 0; p < partitions; p++) {
     assert.deepEqual(produced.filter((r) => r.partition === p).map((r) => r.offset), range(0, 30), `partition ${p} offsets`);
   }
@@ -121,7 +91,7 @@ test('KafkaConsumer with group_id: consume some, commit, close; a new consumer r
   assert.deepEqual(await fetched(group, topic), { 0: 30, 1: 30, 2: 30 });
 
   // 3: after more records, a third consumer reads exactly those.
-  const more = await produceRecords(target.material, target.bootstrap, topic, partitions, 5, 'kp-more');
+  const more = await produceRecords(groups.target.material, groups.target.bootstrap, topic, partitions, 5, 'kp-more');
   const third = await consume(t, topic, group, -1);
   const thirdRecords = third.records as Consumed[];
   checkValues(thirdRecords, more);
@@ -131,7 +101,7 @@ test('KafkaConsumer with group_id: consume some, commit, close; a new consumer r
   assert.deepEqual(await fetched(group, topic), { 0: 35, 1: 35, 2: 35 });
 
   // The group is left empty: each consumer left it on close.
-  const description = await inspector.describe(group);
+  const description = await groups.inspector.describe(group);
   assert.equal(description.state, 'Empty', `group state after the last close: ${description.state}`);
   assert.equal(description.members.length, 0);
 });

@@ -12,9 +12,9 @@
  *  - a kcat -G consumer connected while the broker is stopped (SIGTERM) and started again on the
  *    same port and directory rejoins the group and carries on at its committed offsets.
  */
-import { test, after, type TestContext } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTopic, pythonReport, pythonScript, requireTool, systemPython, tempDir, type Report } from '../helpers/interop.js';
+import { createTopic, requireTool, systemPython, tempDir } from '../helpers/interop.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import {
@@ -35,6 +35,8 @@ import {
   stopServed,
   waitUntil,
   type ServedBroker,
+  kafkaPython,
+  kafkaPythonGroupConsume,
 } from '../helpers/groups-interop.js';
 import type { GroupDescription } from '../../src/client/index.js';
 
@@ -120,28 +122,6 @@ async function snapshot(material: TestTls, port: number): Promise<GroupsSnapshot
   });
 }
 
-const kafkaPython = { module: 'kafka', what: 'kafka-python (python3-kafka)' };
-
-async function kafkaPythonConsume(t: TestContext, material: TestTls, served: ServedBroker, topic: string, group: string, count: number): Promise<Report> {
-  const report = await pythonReport(t, kafkaPython, pythonScript('groups_kafka_python.py'), [
-    'consume',
-    '--bootstrap',
-    served.bootstrap,
-    '--cafile',
-    material.paths.ca,
-    '--topic',
-    topic,
-    '--group',
-    group,
-    '--count',
-    String(count),
-    '--session-timeout-ms',
-    String(sessionTimeoutMs),
-  ]);
-  assert.ok(report, 'the kafka-python run reported');
-  return report;
-}
-
 test('committed offsets are identical after SIGTERM and a restart of inkwell serve (and after SIGKILL), and a consumer resumes at them', async (t) => {
   if (!(await requireTool(t, systemPython, ['-c', 'import kafka'], kafkaPython.what))) return;
   const material = await testTls();
@@ -153,9 +133,9 @@ test('committed offsets are identical after SIGTERM and a restart of inkwell ser
   await produceRecords(material, first.bootstrap, topic, partitions, 25, 'gr');
 
   // Offsets committed by real consumers: part of the topic, and all of it.
-  const partial = await kafkaPythonConsume(t, material, first, topic, 'gr-kp-partial', 30);
+  const partial = await kafkaPythonGroupConsume(t, material, first.bootstrap, topic, 'gr-kp-partial', 30);
   assert.equal((partial.records as unknown[]).length, 30);
-  const everything = await kafkaPythonConsume(t, material, first, topic, 'gr-kp-all', -1);
+  const everything = await kafkaPythonGroupConsume(t, material, first.bootstrap, topic, 'gr-kp-all', -1);
   assert.equal((everything.records as unknown[]).length, 100);
   // And by plain OffsetCommit requests, with metadata, some overwritten (the last commit counts).
   await commitRaw(material, first.port, 'gr-manual', topic, { 0: [1, 'm1-0'], 1: [2, 'm1-1'], 2: [3, 'm1-2'], 3: [4, 'm1-3'] });
@@ -180,7 +160,7 @@ test('committed offsets are identical after SIGTERM and a restart of inkwell ser
   assert.deepEqual(again, before, 'groups and committed offsets identical after the restart');
 
   // A real consumer of the partially consumed group resumes exactly at its committed offsets.
-  const resumed = await kafkaPythonConsume(t, material, second, topic, 'gr-kp-partial', -1);
+  const resumed = await kafkaPythonGroupConsume(t, material, second.bootstrap, topic, 'gr-kp-partial', -1);
   const records = resumed.records as { partition: number; offset: number }[];
   assert.equal(records.length, 100 - 30, 'exactly the records not consumed before the restart');
   for (let p = 0; p < partitions; p++) {
