@@ -5,6 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { PartitionOptions, Storage, TopicRecord } from '../storage/types.js';
 import { Partition } from './partition.js';
+import { mapLimited } from '../storage/limited.js';
+
+/** Partitions of one topic opened (created, or loaded at start-up) at once. */
+const partitionOpensInFlightMax = 64;
 
 /** Upper bound on partitions in one topic (Kafka has none; we keep memory bounded). */
 export const partitionsPerTopicMax = 100_000;
@@ -167,11 +171,9 @@ export class TopicManager {
 
   private async openPartitions(record: TopicRecord, from: number, to: number): Promise<Partition[]> {
     const options = this.partitionOptions(record.configs);
-    const out: Partition[] = [];
-    for (let index = from; index < to; index++) {
-      const log = await this.storage.openPartition(record.name, index, options);
-      out.push(new Partition(record.name, index, log));
-    }
-    return out;
+    const indexes = Array.from({ length: to - from }, (_, i) => from + i);
+    // Opening a partition on disk makes a folder and files and syncs them: many at once, so that
+    // a topic of 10,000 partitions does not wait on 10,000 syncs in turn.
+    return mapLimited(indexes, partitionOpensInFlightMax, async (index) => new Partition(record.name, index, await this.storage.openPartition(record.name, index, options)));
   }
 }

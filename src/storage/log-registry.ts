@@ -5,6 +5,7 @@
  */
 import type { PartitionLog } from './types.js';
 import { partitionDirName, partitionDirPattern } from './file-names.js';
+import { mapLimited } from './limited.js';
 
 interface Entry<Log> {
   readonly opening: Promise<Log>;
@@ -70,18 +71,10 @@ const closeConcurrency = 64;
 
 /** Closes the logs, `closeConcurrency` at a time; every one is tried, and the first failure is returned. */
 async function closeLimited<Log extends PartitionLog>(entries: readonly Entry<Log>[]): Promise<{ reason: unknown } | null> {
-  let failure: { reason: unknown } | null = null;
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const entry = entries[next++]!;
-      try {
-        await entry.opening.then((log) => log.close(), () => {});
-      } catch (error) {
-        failure ??= { reason: error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(closeConcurrency, entries.length) }, worker));
-  return failure;
+  try {
+    await mapLimited(entries, closeConcurrency, (entry) => entry.opening.then((log) => log.close(), () => {}));
+    return null;
+  } catch (error) {
+    return { reason: error };
+  }
 }
