@@ -209,7 +209,9 @@ function notes(clientsUnavailable: Record<ClientId, string | null>, selected: re
     'Latency is measured by our raw-protocol client (bench/clients/latency-client.ts): producer and consumer in one process, stamped with the monotonic clock. The mock holds an empty Fetch for its whole max wait, so its consumer polls with max_wait_ms=1; Inkwell\'s consumer long-polls (500 ms) and is woken by the append.',
   ];
   for (const [client, why] of Object.entries(clientsUnavailable)) if (why !== null) list.push(`Client ${client} not run: ${why}.`);
-  if (selected.some((s) => s.group === 'idle' && s.workload.kind === 'idle' && s.workload.connections < 10_000)) list.push('Quick mode opens 2,000 idle connections, not 10,000.');
+  for (const s of selected) {
+    if (s.group === 'idle' && s.workload.kind === 'idle' && s.workload.connections < 10_000) list.push(`Quick mode opens ${s.workload.connections.toLocaleString('en-US')} idle connections, not 10,000.`);
+  }
   return list;
 }
 
