@@ -7,11 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Admin, Consumer, type ConsumerRecord } from '../../src/index.js';
+import { Admin, type ConsumerRecord } from '../../src/index.js';
 import { compressionTypes } from '../../src/client/compression.js';
 import { tempDir } from '../helpers/interop.js';
 import { FakeBroker } from '../client/fake-broker.js';
 import { assertFailure, assertUsageError, cli, startTlsBroker, type TlsBroker } from './client-cli.js';
+import { readFromStart } from '../helpers/read-from-start.js';
 
 let target: TlsBroker;
 const files = tempDir('inkwell-produce-');
@@ -38,20 +39,8 @@ async function createTopic(topic: string, numPartitions: number): Promise<void> 
   }
 }
 
-async function readAll(topic: string, count: number): Promise<ConsumerRecord[]> {
-  const consumer = new Consumer({ ...clientOptions(), maxWaitMs: 100 });
-  try {
-    const partitions = await consumer.partitionCount(topic);
-    await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
-    const out: ConsumerRecord[] = [];
-    for await (const record of consumer) {
-      out.push(record);
-      if (out.length >= count) break;
-    }
-    return out;
-  } finally {
-    await consumer.close();
-  }
+function readAll(topic: string, count: number): Promise<ConsumerRecord[]> {
+  return readFromStart(clientOptions(), topic, count);
 }
 
 test('produce --help prints usage and exits 0', async () => {

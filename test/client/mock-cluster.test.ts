@@ -12,6 +12,7 @@ import { compressionTypes } from '../../src/client/compression.js';
 import { run, available } from '../helpers/run.js';
 import { startMockCluster, mockClientCaps, type MockCluster } from './mock-cluster.js';
 import { eventually } from './fake-broker.js';
+import { readFromStart } from '../helpers/read-from-start.js';
 
 const require = createRequire(import.meta.url);
 const { Partitioners } = require('kafkajs') as {
@@ -66,20 +67,8 @@ async function kcatConsume(topic: string, expected: number): Promise<Line[]> {
     });
 }
 
-async function readWithClient(topic: string, count: number): Promise<ConsumerRecord[]> {
-  const consumer = track(new Consumer({ ...options(), maxWaitMs: 100 }));
-  try {
-    const partitions = await consumer.partitionCount(topic);
-    await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
-    const out: ConsumerRecord[] = [];
-    for await (const record of consumer) {
-      out.push(record);
-      if (out.length >= count) break;
-    }
-    return out;
-  } finally {
-    await consumer.close();
-  }
+function readWithClient(topic: string, count: number): Promise<ConsumerRecord[]> {
+  return readFromStart(options(), topic, count);
 }
 
 test('the mock: three brokers, a controller id that is none of them, no CreateTopics', async (t) => {

@@ -25,13 +25,13 @@ import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startBroker, Producer, Consumer, type Broker, type ConsumerRecord, type RecordMetadata } from '../../src/index.js';
+import { startBroker, Producer, type Broker, type ConsumerRecord, type RecordMetadata } from '../../src/index.js';
 import { compressionIds, compressionTypes, type CompressionType } from '../../src/client/compression.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import { run } from '../helpers/run.js';
 import { createTopic as createTopicOn, pythonReport, pythonScript, requireTool, systemPython, tempDir, type Report } from '../helpers/interop.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { readBatches } from '../helpers/v2-batch-reader.js';
+import { storedBatches as storedBatchesOn } from '../helpers/stored-batches.js';
+import { readFromStart } from '../helpers/read-from-start.js';
 
 let broker: Broker;
 let material: TestTls;
@@ -79,41 +79,8 @@ function sameRecord(actual: { key: Buffer | null; value: Buffer | null; headers:
   );
 }
 
-/** The codec (attributes & 0x07) and record count of every batch stored in the topic, fetched raw with Fetch v11. */
-async function storedBatches(topic: string, partitions: number): Promise<{ codec: number; records: number }[]> {
-  const client = await RawClient.connect({ port: broker.listeners[0]!.port, tls: { ca: material.ca } });
-  const stored: { codec: number; records: number }[] = [];
-  try {
-    for (let partition = 0; partition < partitions; partition++) {
-      let fetchOffset = 0n;
-      for (let round = 0; round < 1000; round++) {
-        const response = await client.request('Fetch', 11, {
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: 8 << 20,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1n, partitionMaxBytes: 8 << 20 }] }],
-          forgottenTopicsData: [],
-          rackId: '',
-        });
-        const part = (response.responses as { partitions: { errorCode: number; highWatermark: bigint; records: Buffer | null }[] }[])[0]!.partitions[0]!;
-        assert.equal(part.errorCode, 0);
-        if (fetchOffset >= part.highWatermark) break;
-        const batches = await readBatches(part.records ?? Buffer.alloc(0));
-        assert.ok(batches.length > 0, `Fetch of ${topic}-${partition} at ${fetchOffset} returned no whole batch`);
-        for (const batch of batches) {
-          stored.push({ codec: batch.codec, records: batch.records.length });
-          fetchOffset = BigInt(batch.baseOffset + batch.records.length);
-        }
-      }
-    }
-  } finally {
-    client.close();
-  }
-  return stored;
+function storedBatches(topic: string, partitions: number): Promise<{ codec: number; records: number }[]> {
+  return storedBatchesOn(broker.listeners[0]!.port, material.ca, topic, partitions);
 }
 
 /**
@@ -139,22 +106,9 @@ async function assertStoredIn(topic: string, partitions: number, codec: Compress
 
 /** Every record of the topic from the start, read by our Consumer; gives up (with what it has) after timeoutMs. */
 async function readWithOurConsumer(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumerRecord[]> {
-  const consumer = new Consumer({ ...clientOptions(), maxWaitMs: 100 });
-  const timer = setTimeout(() => consumer.stop(), timeoutMs);
-  try {
-    const partitions = await consumer.partitionCount(topic);
-    await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
-    const out: ConsumerRecord[] = [];
-    for await (const record of consumer) {
-      out.push(record);
-      if (out.length >= count) break;
-    }
-    assert.equal(out.length, count, `our Consumer read ${out.length} of ${count} records of ${topic} within ${timeoutMs} ms`);
-    return out;
-  } finally {
-    clearTimeout(timer);
-    await consumer.close();
-  }
+  const out = await readFromStart(clientOptions(), topic, count, timeoutMs);
+  assert.equal(out.length, count, `our Consumer read ${out.length} of ${count} records of ${topic} within ${timeoutMs} ms`);
+  return out;
 }
 
 function byPosition<T extends { partition: number; offset: number }>(records: readonly T[]): Map<string, T> {

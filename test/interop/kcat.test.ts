@@ -12,7 +12,7 @@ import { testTls, type TestTls } from '../helpers/tls.js';
 import { run } from '../helpers/run.js';
 import { createTopic as createTopicOn, requireTool, tempDir } from '../helpers/interop.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { readBatches } from '../helpers/v2-batch-reader.js';
+import { storedBatches as storedBatchesOn } from '../helpers/stored-batches.js';
 
 let broker: Broker;
 let material: TestTls;
@@ -122,41 +122,8 @@ async function advertised(): Promise<Map<number, [number, number]>> {
   }
 }
 
-/** The compression codec (attributes & 0x07) and record count of every batch stored in the topic, fetched raw with Fetch v11. */
-async function storedBatches(topic: string, partitions: number): Promise<{ codec: number; records: number }[]> {
-  const client = await RawClient.connect({ port: broker.listeners[0]!.port, tls: { ca: material.ca } });
-  const stored: { codec: number; records: number }[] = [];
-  try {
-    for (let partition = 0; partition < partitions; partition++) {
-      let fetchOffset = 0n;
-      for (let round = 0; round < 1000; round++) {
-        const response = await client.request('Fetch', 11, {
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: 8 << 20,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1n, partitionMaxBytes: 8 << 20 }] }],
-          forgottenTopicsData: [],
-          rackId: '',
-        });
-        const part = (response.responses as { partitions: { errorCode: number; highWatermark: bigint; records: Buffer | null }[] }[])[0]!.partitions[0]!;
-        assert.equal(part.errorCode, 0);
-        const batches = await readBatches(part.records ?? Buffer.alloc(0));
-        for (const batch of batches) {
-          stored.push({ codec: batch.codec, records: batch.records.length });
-          fetchOffset = BigInt(batch.baseOffset + batch.records.length);
-        }
-        if (fetchOffset >= part.highWatermark) break;
-        assert.ok(batches.length > 0, `Fetch of ${topic}-${partition} at ${fetchOffset} returned no whole batch`);
-      }
-    }
-  } finally {
-    client.close();
-  }
-  return stored;
+function storedBatches(topic: string, partitions: number): Promise<{ codec: number; records: number }[]> {
+  return storedBatchesOn(broker.listeners[0]!.port, material.ca, topic, partitions);
 }
 
 const codecIds: Record<string, number> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
