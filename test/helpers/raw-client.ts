@@ -132,6 +132,16 @@ export class RawClient {
   }
 }
 
+/** Runs `body` with a RawClient connected over TLS to 127.0.0.1:`port` (verifying `ca`), closed after. */
+export async function withTlsClient<T>(ca: Buffer, port: number, body: (client: RawClient) => Promise<T>): Promise<T> {
+  const client = await RawClient.connect({ port, tls: { ca } });
+  try {
+    return await body(client);
+  } finally {
+    client.close();
+  }
+}
+
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {

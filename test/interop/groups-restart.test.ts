@@ -15,7 +15,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTopic, requireTool, systemPython, tempDir } from '../helpers/interop.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, withTlsClient } from '../helpers/raw-client.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import {
   Child,
@@ -61,13 +61,8 @@ function inspect(material: TestTls, served: ServedBroker): GroupInspector {
   return inspector;
 }
 
-async function withClient<T>(material: TestTls, port: number, body: (client: RawClient) => Promise<T>): Promise<T> {
-  const client = await RawClient.connect({ port, tls: { ca: material.ca } });
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
+function withClient<T>(material: TestTls, port: number, body: (client: RawClient) => Promise<T>): Promise<T> {
+  return withTlsClient(material.ca, port, body);
 }
 
 /** OffsetCommit v8 without group membership (generation -1, no member id); asserts every partition succeeded. */

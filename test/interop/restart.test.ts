@@ -13,7 +13,7 @@ import { startBroker, type Broker } from '../../src/index.js';
 import { testTls, type TestTls } from '../helpers/tls.js';
 import { run } from '../helpers/run.js';
 import { requireTool, tempDir } from '../helpers/interop.js';
-import { RawClient, withTimeout } from '../helpers/raw-client.js';
+import { RawClient, withTimeout, withTlsClient } from '../helpers/raw-client.js';
 
 const directories: { remove: () => void }[] = [];
 const children = new Set<ChildProcess>();
@@ -46,13 +46,8 @@ function kcat(material: TestTls, port: number, ...args: string[]): string[] {
   return ['-b', `127.0.0.1:${port}`, '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${material.paths.ca}`, ...args];
 }
 
-async function withClient<T>(material: TestTls, port: number, body: (client: RawClient) => Promise<T>): Promise<T> {
-  const client = await RawClient.connect({ port, tls: { ca: material.ca } });
-  try {
-    return await body(client);
-  } finally {
-    client.close();
-  }
+function withClient<T>(material: TestTls, port: number, body: (client: RawClient) => Promise<T>): Promise<T> {
+  return withTlsClient(material.ca, port, body);
 }
 
 async function createTopics(material: TestTls, port: number, topics: { name: string; partitions: number; configs?: Record<string, string> }[]): Promise<void> {
