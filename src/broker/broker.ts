@@ -54,10 +54,15 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     },
     log: options.log,
     fileSystem: options.fileSystem,
+    // TLS material given as PEM: the certificate paths in the config are not what the broker uses.
+    configNotInUse: options.tls ? new Set(['inkwell.tls.cert', 'inkwell.tls.key', 'inkwell.tls.ca']) : undefined,
   });
 }
 
-export async function startBrokerFromConfig(config: BrokerConfig, extras: { tls?: TlsMaterial; log?: (line: string) => void; fileSystem?: FileSystem }): Promise<Broker> {
+export async function startBrokerFromConfig(
+  config: BrokerConfig,
+  extras: { tls?: TlsMaterial; log?: (line: string) => void; fileSystem?: FileSystem; configNotInUse?: ReadonlySet<string> },
+): Promise<Broker> {
   const log = extras.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
   const listeners: ListenerSpec[] = parseListeners(config.listeners);
   const advertised = new Map<string, { host: string; port: number }>();
@@ -100,7 +105,7 @@ export async function startBrokerFromConfig(config: BrokerConfig, extras: { tls?
     segmentBytes: config['log.segment.bytes'],
     indexIntervalBytes: config['log.index.interval.bytes'],
     ringBufferBytes: config['inkwell.ring.buffer.bytes'],
-    describeBrokerConfigs: () => describeBrokerConfigs(config),
+    describeBrokerConfigs: () => describeBrokerConfigs(config, extras.configNotInUse),
     validateTopicConfig,
     retentionCheckIntervalMs: config['log.retention.check.interval.ms'],
     producers: {

@@ -643,14 +643,18 @@ export interface BrokerConfigDescription {
   readonly documentation: string;
 }
 
-/** Every broker config with its value, for DescribeConfigs(BROKER). */
-export function describeBrokerConfigs(config: BrokerConfig): BrokerConfigDescription[] {
+/**
+ * Every broker config with its value, for DescribeConfigs(BROKER). Keys in `notInUse` have no
+ * value (null): the broker runs without them (say, TLS material handed to startBroker as PEM
+ * instead of the files these keys name).
+ */
+export function describeBrokerConfigs(config: BrokerConfig, notInUse: ReadonlySet<string> = new Set()): BrokerConfigDescription[] {
   const explicit = explicitKeys.get(config);
   return configKeys.map((key) => {
     const schema = keySchemas[key];
     return {
       name: key,
-      value: render(config[key]),
+      value: notInUse.has(key) ? null : render(config[key]),
       isDefault: explicit !== undefined ? !explicit.has(key) : config[key] === schema.default,
       readOnly: schema.readOnly ?? true,
       isSensitive: false,

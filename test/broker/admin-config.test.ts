@@ -2,13 +2,15 @@
  * AlterConfigs and IncrementalAlterConfigs through the wire: topic configs changed, replaced,
  * deleted, appended to; every refusal (invalid and unknown configs, nulls, duplicates, unknown
  * topics, broker configs, other resource types, unknown operations); validate_only; and
- * DescribeConfigs reporting the new values as TOPIC_CONFIG (source 1).
+ * DescribeConfigs reporting the new values as TOPIC_CONFIG (source 1), and no certificate paths
+ * for TLS material given as PEM.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type Broker } from '../../src/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { useRawBroker } from '../helpers/shared-broker.js';
+import { testTls } from '../helpers/tls.js';
 import type { Message } from '../../src/protocol/codec.js';
 import { createTopic } from './idempotence-helpers.js';
 
@@ -196,4 +198,28 @@ test('configs changed at runtime survive a restart (disk storage)', async (t) =>
     c.close();
     await disk.close();
   }
+});
+
+test('DescribeConfigs(BROKER) shows no certificate paths when the TLS material was handed to startBroker as PEM', async () => {
+  const describeBroker = async (target: Broker) => {
+    const raw = await RawClient.connect({ port: target.listeners[0]!.port });
+    try {
+      const response = await raw.request('DescribeConfigs', 1, { resources: [{ resourceType: BROKER, resourceName: String(target.nodeId), configurationKeys: ['inkwell.tls.cert', 'inkwell.tls.key', 'inkwell.tls.ca', 'log.dirs'] }], includeSynonyms: false });
+      const configs = (response.results as { errorCode: number; configs: { name: string; value: string | null }[] }[])[0]!;
+      assert.equal(configs.errorCode, 0);
+      return new Map(configs.configs.map((c) => [c.name, c.value]));
+    } finally {
+      raw.close();
+    }
+  };
+  const withPem = await startBroker({ storage: 'memory', tls: await testTls(), log: () => {} });
+  try {
+    const described = await describeBroker(withPem);
+    for (const key of ['inkwell.tls.cert', 'inkwell.tls.key', 'inkwell.tls.ca']) assert.equal(described.get(key), null, key);
+    assert.equal(typeof described.get('log.dirs'), 'string');
+  } finally {
+    await withPem.close();
+  }
+  const described = await describeBroker(broker);
+  assert.equal(described.get('inkwell.tls.cert'), 'certs/server-cert.pem', 'without PEM material the configured path is shown');
 });
