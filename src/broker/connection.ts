@@ -12,6 +12,9 @@ import { FrameDecoder, FrameError } from './frame-decoder.js';
 import type { BrokerContext, ConnectionInfo, Handler, HandlerResult, RequestContext } from './context.js';
 import { unsupportedApiVersionsResponse } from './handlers/18-api-versions.js';
 
+/** How long a shutdown waits for a peer to close after our orderly end, before destroying the socket. */
+export const shutdownCloseMsMax = 1000;
+
 interface Slot {
   done: boolean;
   chunks: Buffer[] | null;
@@ -44,6 +47,28 @@ export class Connection {
     socket.on('end', () => {
       if (this.decoder.midFrame) this.broker.log(`connection from ${info.remoteAddress} ended mid-frame`);
       this.close();
+    });
+  }
+
+  /**
+   * Ends the connection for a broker shutdown: what was already written is flushed, a TLS
+   * connection sends its close_notify, and the peer sees an orderly end instead of a reset.
+   * Responses not yet written are dropped. The socket is destroyed if the peer has not closed
+   * within `shutdownCloseMsMax`.
+   */
+  shutdown(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.slots.length = 0;
+    this.onClose(this);
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.socket.destroy(), shutdownCloseMsMax);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.socket.end();
     });
   }
 

@@ -113,8 +113,8 @@ export class ListenerSet {
 
   async close(): Promise<void> {
     const closing = this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    for (const connection of [...this.connections]) connection.close();
-    await Promise.all(closing);
+    const ending = [...this.connections].map((connection) => connection.shutdown());
+    await Promise.all([...closing, ...ending]);
   }
 }
 
