@@ -19,8 +19,10 @@ import logging
 import sys
 import time
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 from kafka import codec as kafka_codec
+
+from kafka_python_common import assign_all_from_start
 
 
 def connection_config(args):
@@ -54,17 +56,7 @@ def codecs(args):
 def consume(args):
     consumer = KafkaConsumer(group_id=None, enable_auto_commit=False, fetch_max_wait_ms=200, **connection_config(args))
     try:
-        partitions = None
-        deadline = time.time() + 20
-        while partitions is None and time.time() < deadline:
-            partitions = consumer.partitions_for_topic(args.topic)
-            if partitions is None:
-                time.sleep(0.1)
-        if partitions is None:
-            raise RuntimeError('no metadata for topic %s' % args.topic)
-        tps = [TopicPartition(args.topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning()
+        tps = assign_all_from_start(consumer, args.topic)
         end = consumer.end_offsets(tps)
         records = []
         deadline = time.time() + 40

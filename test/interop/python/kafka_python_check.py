@@ -21,6 +21,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError
 
+from kafka_python_common import assign_all_from_start
+
 
 def connection_config(args):
     config = {
@@ -116,17 +118,7 @@ def consume(args):
     consumer = KafkaConsumer(group_id=None, enable_auto_commit=False, fetch_max_wait_ms=200, **connection_config(args))
     report = {'api_version': detected_version(consumer)}
     try:
-        partitions = None
-        deadline = time.time() + 20
-        while partitions is None and time.time() < deadline:
-            partitions = consumer.partitions_for_topic(args.topic)
-            if partitions is None:
-                time.sleep(0.1)
-        if partitions is None:
-            raise RuntimeError('no metadata for topic %s' % args.topic)
-        tps = [TopicPartition(args.topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning()
+        tps = assign_all_from_start(consumer, args.topic)
         beginning = consumer.beginning_offsets(tps)
         end = consumer.end_offsets(tps)
         report['beginning'] = {str(tp.partition): offset for tp, offset in beginning.items()}
