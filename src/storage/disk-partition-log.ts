@@ -572,11 +572,8 @@ async function readSegment(handle: StorageFile, segment: Segment, offset: number
     if (batch.lastOffset < offset) continue;
     if (batch.baseOffset >= endOffset) break;
     const want = Math.min(end - batch.position, Math.max(batch.bytes, maxBytes));
-    if (want <= scanBlockBytes) {
-      // The scanner's block (a fresh buffer) holds it or is read to hold it.
-      const chunks = cutWholeBatches(await scanner.view(batch.position, want), endOffset);
-      return { chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
-    }
+    // The scanner's block (a fresh buffer) holds it or is read to hold it.
+    if (want <= scanBlockBytes) return wholeBatches(await scanner.view(batch.position, want), endOffset);
     // A large read goes into a pooled buffer that the reader gives back once it is done with it.
     const buffer = segmentReadPool.take(want);
     try {
@@ -585,8 +582,8 @@ async function readSegment(handle: StorageFile, segment: Segment, offset: number
       segmentReadPool.give(buffer);
       throw error;
     }
-    const chunks = cutWholeBatches(buffer.subarray(0, want), endOffset);
-    if (chunks.length === 0) {
+    const read = wholeBatches(buffer.subarray(0, want), endOffset);
+    if (read.chunks.length === 0) {
       segmentReadPool.give(buffer);
       return emptyRead;
     }
@@ -596,9 +593,15 @@ async function readSegment(handle: StorageFile, segment: Segment, offset: number
       released = true;
       segmentReadPool.give(buffer);
     };
-    return { chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0), release };
+    return { ...read, release };
   }
   return emptyRead;
+}
+
+/** The whole batches at the start of `data` (views), before `endOffset`, with their byte count. */
+function wholeBatches(data: Buffer, endOffset: number): ReadResult {
+  const chunks = cutWholeBatches(data, endOffset);
+  return { chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
 }
 
 interface TimestampScan {

@@ -49,8 +49,7 @@ export class LogRegistry<Log extends PartitionLog> {
       this.entries.delete(key);
       closing.push(entry);
     }
-    const failure = await closeLimited(closing);
-    if (failure) throw failure.reason;
+    await closeEntries(closing);
   }
 
   /**
@@ -61,20 +60,14 @@ export class LogRegistry<Log extends PartitionLog> {
   async closeAll(): Promise<void> {
     const entries = [...this.entries.values()];
     this.entries.clear();
-    const failure = await closeLimited(entries);
-    if (failure) throw failure.reason;
+    await closeEntries(entries);
   }
 }
 
 /** Logs closed at once by closeAll and closeTopic. */
 const closeConcurrency = 64;
 
-/** Closes the logs, `closeConcurrency` at a time; every one is tried, and the first failure is returned. */
-async function closeLimited<Log extends PartitionLog>(entries: readonly Entry<Log>[]): Promise<{ reason: unknown } | null> {
-  try {
-    await mapLimited(entries, closeConcurrency, (entry) => entry.opening.then((log) => log.close(), () => {}));
-    return null;
-  } catch (error) {
-    return { reason: error };
-  }
+/** Closes the logs, `closeConcurrency` at a time; every one is tried, and the first failure is thrown. */
+async function closeEntries<Log extends PartitionLog>(entries: readonly Entry<Log>[]): Promise<void> {
+  await mapLimited(entries, closeConcurrency, (entry) => entry.opening.then((log) => log.close(), () => {}));
 }
