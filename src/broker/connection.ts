@@ -57,11 +57,7 @@ export class Connection {
    * within `shutdownCloseMsMax`.
    */
   shutdown(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    this.slots.length = 0;
-    this.onClose(this);
-    if (this.socket.destroyed) return Promise.resolve();
+    if (!this.detach() || this.socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), shutdownCloseMsMax);
       this.socket.once('close', () => {
@@ -74,12 +70,18 @@ export class Connection {
 
   /** Closes the socket; responses not yet written are dropped. */
   close(reason?: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.detach()) return;
     if (reason) this.broker.log(`closing connection from ${this.info.remoteAddress}: ${reason}`);
-    this.slots.length = 0;
     this.socket.destroy();
+  }
+
+  /** Marks the connection closed and drops what it had not written; false when it already was. */
+  private detach(): boolean {
+    if (this.closed) return false;
+    this.closed = true;
+    this.slots.length = 0;
     this.onClose(this);
+    return true;
   }
 
   private onData(chunk: Buffer): void {
